@@ -111,7 +111,7 @@ class EmbeddingSection(Section):
     @classmethod
     def _positive_weights(cls, value: list[float]) -> list[float]:
         if any(w <= 0 for w in value):
-            raise ValueError("every weight must be > 0")
+            raise ValueError("must be a list of numbers > 0")
         return value
 
 
@@ -277,7 +277,7 @@ def _allowed_keys(model: type[BaseModel], keys: tuple[Any, ...]) -> list[str]:
 
 
 def _describe_error(error: dict[str, Any], source: Path | None) -> str:
-    loc = tuple(part for part in error["loc"] if not str(part).startswith(("int", "literal")))
+    loc = _plain_loc(error)
     dotted = ".".join(str(part) for part in loc)
     where = _line_of(source, loc)
     kind = error["type"]
@@ -287,13 +287,49 @@ def _describe_error(error: dict[str, Any], source: Path | None) -> str:
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         hint = f" Did you mean '{'.'.join([*map(str, loc[:-1]), close[0]])}'?" if close else ""
         return f"{where}Unknown key '{dotted}'.{hint} Valid keys here: {', '.join(allowed)}."
-    message = error["msg"]
+    expected = _expected(kind, error.get("ctx") or {}, error["msg"], _kind_of(loc))
+    return f"{where}The '{dotted}' parameter must be {expected}. Got {given!r} instead."
+
+
+_BOUNDS = {"greater_than_equal": ("ge", "≥"), "greater_than": ("gt", ">"),
+           "less_than_equal": ("le", "≤"), "less_than": ("lt", "<")}
+_TYPES = {"int": "an int", "float": "a number", "bool": "true or false", "str": "a string",
+          "list": "a list", "dict": "a mapping"}
+
+
+def _kind_of(loc: tuple[Any, ...]) -> str:
+    """A readable name for the type of the field at ``loc`` (e.g. "an int")."""
+    model: Any = RunConfig
+    annotation: Any = None
+    for key in loc:
+        field = getattr(model, "model_fields", {}).get(str(key))
+        if field is None:
+            break
+        annotation = field.annotation
+        model = annotation
+    text = str(annotation) if annotation is not None else ""
+    for name, readable in _TYPES.items():
+        if text == f"<class '{name}'>" or text.startswith(f"{name} |") or text.startswith(name + "["):
+            return readable
+    return "a value"
+
+
+def _expected(kind: str, ctx: dict[str, Any], message: str, type_name: str) -> str:
+    """scikit-learn-style description of what a parameter accepts."""
+    if kind in _BOUNDS:
+        name, sign = _BOUNDS[kind]
+        return f"{type_name} {sign} {ctx.get(name)}"
+    if kind == "literal_error":
+        return f"one of {ctx.get('expected')}"
+    if kind.endswith(("_parsing", "_type")):
+        return _TYPES.get(kind.split("_")[0], type_name)
+    if kind == "too_short":
+        return f"a list of at least {ctx.get('min_length')} item(s)"
+    if kind == "string_pattern_mismatch":
+        return f"a string matching {ctx.get('pattern')}"
     if message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
-    return (
-        f"{where}The '{dotted}' parameter is invalid: {message[0].lower()}{message[1:]}. "
-        f"Got {given!r} instead."
-    )
+        return message[len("Value error, ") :].removeprefix("must be ")
+    return message[0].lower() + message[1:]
 
 
 def validate_config(data: Any, source: Path | None = None) -> RunConfig:
@@ -306,8 +342,24 @@ def validate_config(data: Any, source: Path | None = None) -> RunConfig:
         return RunConfig.model_validate(data)
     except ValidationError as error:
         details = error.errors(include_url=False)
-        # Pydantic reports one error per union branch for `int | "auto"`; the first is enough.
-        raise ConfigError(_describe_error(details[0], source)) from None
+        first = details[0]
+        # Pydantic reports one error per union branch (`int | "auto"`): merge them into one.
+        branches = [d for d in details if _plain_loc(d) == _plain_loc(first)]
+        if len(branches) > 1:
+            expected = " or ".join(
+                _expected(d["type"], d.get("ctx") or {}, d["msg"], _kind_of(_plain_loc(d)))
+                for d in branches
+            )
+            where = _line_of(source, _plain_loc(first))
+            dotted = ".".join(map(str, _plain_loc(first)))
+            message = f"{where}The '{dotted}' parameter must be {expected}. "
+            raise ConfigError(message + f"Got {first.get('input')!r} instead.") from None
+        raise ConfigError(_describe_error(first, source)) from None
+
+
+def _plain_loc(error: dict[str, Any]) -> tuple[Any, ...]:
+    """An error's location without pydantic's union-branch tags (``int``, ``literal[...]``)."""
+    return tuple(p for p in error["loc"] if not str(p).startswith(("int", "literal", "float")))
 
 
 def load_config(path: str | Path | None, overrides: list[str] | None = None) -> RunConfig:

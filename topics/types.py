@@ -124,6 +124,13 @@ class Topics:
     document_term:
         Sparse ``(n_docs, n_terms)`` count matrix on the run's own tokenization, and
         ``vocabulary`` its column names, used by the metrics.
+    topic_vectors:
+        ``topic -> unit mean embedding`` of each non-outlier topic.
+    representative_ids:
+        ``topic -> document ids`` closest to the topic's mean embedding, best first.
+    language_words:
+        ``lang -> topic -> [(word, score), ...]``: words from the topic's documents in that
+        language only (bilingual labels).
     """
 
     table: pd.DataFrame
@@ -133,3 +140,6 @@ class Topics:
     model: Any = None
     document_term: Any = None
     vocabulary: list[str] = field(default_factory=list)
+    topic_vectors: dict[int, np.ndarray] = field(default_factory=dict)
+    representative_ids: dict[int, list[str]] = field(default_factory=dict)
+    language_words: dict[str, dict[int, list[tuple[str, float]]]] = field(default_factory=dict)

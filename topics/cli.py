@@ -1,0 +1,214 @@
+"""Command line: ``topics run | validate | init | report | open | sweep``.
+
+Parses arguments, calls the public API and turns :class:`~topics.errors.TopicsError` into one
+readable line on stderr with exit code 2 (never a traceback).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from topics.errors import TopicsError
+
+app = typer.Typer(
+    help="Topics from research abstracts (Chinese + English), driven by YAML configs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Override a config key: --set umap.n_neighbors=30 (value parsed as JSON if it can be).",
+    ),
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the run folder.")]
+
+
+def user_errors(command: F) -> F:
+    """Print TopicsError as one line and exit 2; let real bugs keep their traceback."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except TopicsError as error:
+            err.print(f"[bold red]error:[/] {error}", soft_wrap=True)
+            raise typer.Exit(code=error.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("interrupted; earlier run folders and caches are intact")
+            raise typer.Exit(code=130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+class RichProgress:
+    """Per-stage progress bars and a summary line per stage, for interactive use."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.bar = Progress(
+            TextColumn("[bold]{task.description:<10}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self.task: Any = None
+        self.rows: list[tuple[str, float, str]] = []
+
+    def start(self, stage: str, total: int | None = None) -> None:
+        if not self.bar.live.is_started:
+            self.bar.start()
+        self.task = self.bar.add_task(stage, total=total)
+
+    def advance(self, amount: int) -> None:
+        if self.task is not None:
+            self.bar.advance(self.task, amount)
+
+    def finish(self, stage: str, seconds: float, note: str = "") -> None:
+        if self.task is not None:
+            self.bar.remove_task(self.task)
+            self.task = None
+        self.rows.append((stage, seconds, note))
+        self.console.print(f"  [green]✓[/] {stage:<10} {seconds:7.2f}s  {note}", soft_wrap=True)
+
+    def close(self) -> None:
+        if self.bar.live.is_started:
+            self.bar.stop()
+
+
+@app.command()
+@user_errors
+def run(
+    config: Annotated[Path, typer.Argument(help="YAML config file.")],
+    set_: SetOption = None,
+    seeds: Annotated[
+        int | None, typer.Option("--seeds", help="Stability check over N seeds (run.seeds).")
+    ] = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Run the pipeline for CONFIG; the last line printed is the run folder."""
+    from topics.config import load_config
+    from topics.pipeline import run_pipeline
+
+    overrides = list(set_ or [])
+    if seeds is not None:
+        overrides.append(f"run.seeds={seeds}")
+    cfg = load_config(config, overrides)
+    progress = None if quiet else RichProgress(err)
+    try:
+        result = run_pipeline(cfg, progress)
+    finally:
+        if progress is not None:
+            progress.close()
+    if not quiet:
+        _summary(result.manifest)
+        for warning in result.warnings:
+            err.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+    print(result.run_dir)
+
+
+def _summary(manifest: dict[str, Any]) -> None:
+    counts, metrics = manifest["counts"], manifest.get("metrics", {})
+    table = Table(title="Run summary", show_header=False, box=None)
+    table.add_row("documents", f"{counts['documents']} ({counts['duplicates_dropped']} dupes)")
+    table.add_row("topics", str(counts["topics"]))
+    share = counts["outliers"] / max(counts["documents"], 1)
+    table.add_row("outliers", f"{counts['outliers']} ({share:.0%})")
+    for key, value in metrics.items():
+        table.add_row(key, f"{value:.3f}" if isinstance(value, float) else str(value))
+    err.print(table)
+
+
+@app.command()
+@user_errors
+def validate(
+    config: Annotated[Path | None, typer.Argument(help="YAML config file.")] = None,
+    set_: SetOption = None,
+    explain: Annotated[bool, typer.Option("--explain", help="List every config key.")] = False,
+) -> None:
+    """Check CONFIG (and overrides) without running; --explain lists every key."""
+    from topics.config import explain as explain_keys
+    from topics.config import load_config
+    from topics.registry import embedders
+
+    if config is not None:
+        cfg = load_config(config, list(set_ or []))
+        embedders.get(cfg.embedding.backend)  # an unknown backend is a config error too
+        out.print(f"[green]ok[/] {config}")
+    if explain or config is None:
+        table = Table("key", "default", "description", show_lines=False)
+        for key, default, description in explain_keys():
+            table.add_row(key, default, description)
+        out.print(table)
+
+
+@app.command()
+@user_errors
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the starter config.")] = Path(
+        "topics.yaml"
+    ),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter config."""
+    from topics.errors import ConfigError
+
+    if path.exists() and not force:
+        raise ConfigError(f"'{path}' already exists; pass --force to overwrite it.")
+    source = Path(__file__).with_name("starter.yaml")
+    path.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    out.print(f"wrote {path}; edit corpus.paths, then: topics run {path}")
+
+
+@app.command()
+@user_errors
+def report(run_dir: Annotated[Path, typer.Argument(help="A run folder.")]) -> None:
+    """Rebuild index.html from a run folder's files (no refitting)."""
+    from topics.report import build_report
+
+    _require_run_dir(run_dir)
+    print(build_report(run_dir))
+
+
+@app.command(name="open")
+@user_errors
+def open_(run_dir: Annotated[Path, typer.Argument(help="A run folder.")]) -> None:
+    """Open a run's dashboard in the default browser (prints its path when there is none)."""
+    from topics.report import open_report
+
+    _require_run_dir(run_dir)
+    print(open_report(run_dir))
+
+
+def _require_run_dir(run_dir: Path) -> None:
+    from topics.errors import InputError
+
+    if not (run_dir / "manifest.json").is_file():
+        raise InputError(f"'{run_dir}' is not a run folder (no manifest.json in it).")
+
+
+def main() -> None:
+    """Entry point for ``python -m topics``."""
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

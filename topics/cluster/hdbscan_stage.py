@@ -1,0 +1,67 @@
+"""HDBSCAN clustering of reduced embeddings."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from topics.config import HdbscanSection
+from topics.types import Clusters, Reduced
+
+
+def auto_min_cluster_size(n_documents: int) -> int:
+    """Smallest topic size that suits a corpus of ``n_documents``.
+
+    Grows like ``sqrt(n)/2`` (54 abstracts → 4, 10k → 50, 1M → 500) so the same config gives a
+    handful of topics on a tiny sample and tens on a large corpus, instead of BERTopic's fixed
+    10 that yields thousands of micro-topics at scale (BERTopic #569).
+    """
+    return int(min(500, max(3, round(math.sqrt(n_documents) / 2))))
+
+
+def resolve_min_cluster_size(section: HdbscanSection, n_documents: int) -> int:
+    """The min_cluster_size actually used (``auto`` resolved, capped by the corpus size)."""
+    size = section.min_cluster_size
+    if size == "auto":
+        size = auto_min_cluster_size(n_documents)
+    return int(max(2, size))
+
+
+def cluster(reduced: Reduced, section: HdbscanSection, seed: int) -> Clusters:
+    """Cluster the reduced coordinates with HDBSCAN.
+
+    HDBSCAN itself is deterministic; ``seed`` is accepted so every stage has the same shape and
+    a randomised clusterer can be registered later without changing callers.
+    """
+    import hdbscan
+
+    del seed
+    coords = np.asarray(reduced.coords, dtype=np.float64)
+    n_documents = coords.shape[0]
+    size = resolve_min_cluster_size(section, n_documents)
+    if n_documents < max(size, 3):
+        # Fewer documents than the smallest topic: everything is an outlier.
+        return Clusters(
+            labels=np.full(n_documents, -1, dtype=np.int64),
+            probabilities=np.zeros(n_documents, dtype=np.float32),
+            min_cluster_size=size,
+        )
+    model = hdbscan.HDBSCAN(
+        min_cluster_size=size,
+        min_samples=min(section.min_samples or size, n_documents - 1),
+        cluster_selection_method=section.cluster_selection_method,
+        cluster_selection_epsilon=section.cluster_selection_epsilon,
+        metric=section.metric,
+        prediction_data=True,
+    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=RuntimeWarning)
+        model.fit(coords)
+    return Clusters(
+        labels=np.asarray(model.labels_, dtype=np.int64),
+        probabilities=np.asarray(model.probabilities_, dtype=np.float32),
+        clusterer=model,
+        min_cluster_size=size,
+    )

@@ -1,0 +1,69 @@
+"""UMAP reduction of document embeddings."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from topics.cache import digest
+from topics.config import UmapSection
+from topics.types import Embeddings, Reduced
+
+
+def umap_cache_key(embeddings: Embeddings, section: UmapSection, n_components: int, seed: int) -> str:
+    """Key of a UMAP output: the embeddings' key plus every parameter that changes the result."""
+    params = section.model_dump(mode="json") | {"n_components": n_components}
+    return digest("umap", embeddings.cache_key, params, seed)
+
+
+def effective_neighbors(n_documents: int, requested: int) -> int:
+    """UMAP needs ``n_neighbors < n_documents``; tiny corpora get the largest valid value."""
+    return max(2, min(requested, n_documents - 1))
+
+
+def reduce(
+    embeddings: Embeddings, section: UmapSection, seed: int, n_components: int | None = None
+) -> Reduced:
+    """Fit UMAP on ``embeddings`` and return the reduced coordinates.
+
+    Parameters
+    ----------
+    embeddings:
+        Document vectors.
+    section:
+        The ``umap`` config section; every field is passed through to ``umap.UMAP``.
+    seed:
+        ``random_state``; fixing it makes UMAP single-threaded but reproducible (BERTopic #47).
+    n_components:
+        Output dimensions, overriding ``section.n_components`` (the 2-D report map uses 2).
+    """
+    import umap  # heavy (numba): imported only when a reduction actually runs
+
+    vectors = np.asarray(embeddings.vectors, dtype=np.float32)
+    n_components = n_components or section.n_components
+    key = umap_cache_key(embeddings, section, n_components, seed)
+    n_documents = vectors.shape[0]
+    if n_documents <= n_components + 1:
+        # Spectral initialisation needs more points than dimensions; a corpus this small has
+        # nothing to reduce, so pad/trim the vectors instead of failing.
+        coords = np.zeros((n_documents, n_components), dtype=np.float32)
+        width = min(n_components, vectors.shape[1])
+        coords[:, :width] = vectors[:, :width]
+        return Reduced(coords=coords, cache_key=key)
+    reducer = umap.UMAP(
+        n_neighbors=effective_neighbors(n_documents, section.n_neighbors),
+        n_components=n_components,
+        min_dist=section.min_dist,
+        metric=section.metric,
+        n_epochs=section.n_epochs,
+        low_memory=section.low_memory,
+        random_state=seed,
+        init="spectral" if n_documents > 3 * n_components else "random",
+    )
+    with warnings.catch_warnings():
+        # "n_jobs overridden by random_state" is the documented price of reproducibility.
+        warnings.filterwarnings("ignore", message=".*n_jobs value.*")
+        warnings.filterwarnings("ignore", category=UserWarning, module="umap")
+        coords = reducer.fit_transform(vectors)
+    return Reduced(coords=np.asarray(coords, dtype=np.float32), cache_key=key, reducer=reducer)

@@ -1,0 +1,107 @@
+"""The files of a run folder (see the README's "Run folder" section for the contract)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from topics.types import Corpus, Topics
+
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_csv_cell(value: Any) -> Any:
+    """Neutralise spreadsheet formula injection: text starting with = + - @ gets a leading '."""
+    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def write_topics_csv(topics: Topics, path: Path) -> None:
+    """``topics.csv``: one row per topic, outliers (-1) first, text cells formula-safe."""
+    table = topics.table.copy()
+    for column in table.columns:
+        if table[column].dtype == object:
+            table[column] = table[column].map(safe_csv_cell)
+    table.to_csv(path, index=False, encoding="utf-8")
+
+
+def write_documents(corpus: Corpus, topics: Topics, path: Path) -> pd.DataFrame:
+    """``documents.parquet``: one row per document after de-duplication, in corpus order."""
+    frame = pd.DataFrame(
+        {
+            "id": corpus.ids,
+            "title": corpus.titles,
+            "text": corpus.texts,
+            "lang": corpus.langs,
+            "topic": np.asarray(topics.assignments, dtype=np.int64),
+            "probability": np.asarray(topics.probabilities, dtype=np.float32),
+        }
+    )
+    if corpus.dates is not None:
+        frame["date"] = corpus.dates
+    if corpus.labels is not None:
+        frame["label"] = corpus.labels
+    if corpus.duplicate_of is not None:
+        frame["duplicate_of"] = corpus.duplicate_of
+    frame.to_parquet(path, index=False)
+    return frame
+
+
+def write_topic_words(topics: Topics, path: Path) -> None:
+    """``topic_words.json``: words with scores (combined and per language) per topic."""
+    entries = []
+    labels = dict(zip(topics.table["topic"], topics.table["label"], strict=True))
+    for topic in topics.table["topic"].tolist():
+        entries.append(
+            {
+                "topic": int(topic),
+                "label": str(labels[topic]),
+                "words": [[w, round(s, 6)] for w, s in topics.words.get(topic, [])],
+                "words_en": [list(p) for p in topics.language_words.get("en", {}).get(topic, [])],
+                "words_zh": [list(p) for p in topics.language_words.get("zh", {}).get(topic, [])],
+                "representative_ids": topics.representative_ids.get(topic, []),
+            }
+        )
+    path.write_text(json.dumps({"topics": entries}, ensure_ascii=False, indent=1), "utf-8")
+
+
+def write_topic_vectors(topics: Topics, path: Path, dimensions: int) -> None:
+    """``topic_vectors.npy``: unit mean embedding per non-outlier topic, ascending topic id."""
+    order = sorted(topics.topic_vectors)
+    matrix = (
+        np.stack([topics.topic_vectors[t] for t in order]).astype(np.float32)
+        if order
+        else np.zeros((0, dimensions), dtype=np.float32)
+    )
+    np.save(path, matrix)
+
+
+def write_manifest(manifest: dict[str, Any], path: Path) -> None:
+    """``manifest.json``: resolved config, versions, seed, timings, counts, metrics."""
+    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=_json_default), "utf-8")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
+
+
+def write_model(topics: Topics, folder: Path) -> bool:
+    """Save the BERTopic model with safetensors (no pickle: BERTopic #1783, #2010).
+
+    Returns ``False`` when there is no model to save (no topic was found).
+    """
+    if topics.model is None:
+        return False
+    topics.model.save(
+        str(folder), serialization="safetensors", save_ctfidf=True, save_embedding_model=False
+    )
+    return True
