@@ -198,6 +198,37 @@ def open_(run_dir: Annotated[Path, typer.Argument(help="A run folder.")]) -> Non
     print(open_report(run_dir))
 
 
+@app.command()
+@user_errors
+def sweep(
+    sweep_file: Annotated[Path, typer.Argument(help="Sweep YAML: base config + grid + objective.")],
+    output_dir: Annotated[
+        Path | None, typer.Option("--output-dir", help="Parent folder (default: output.dir).")
+    ] = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Run a grid/random search over config keys; writes sweep.html and best.yaml."""
+    from topics.sweep import run_sweep
+
+    bar = Progress(
+        TextColumn("[bold]sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}"), console=err, disable=quiet,
+    )
+    with bar:
+        task = bar.add_task("", total=None)
+
+        def on_trial(done: int, total: int, row: dict[str, Any]) -> None:
+            metrics = row["metrics"]
+            bar.update(task, completed=done, total=total,
+                       description=f"{row['trial']}: npmi={metrics.get('npmi', float('nan')):.3f}"
+                       f" outliers={metrics.get('outlier_share', float('nan')):.0%}")
+
+        result = run_sweep(sweep_file, output_dir, on_trial)
+    if not quiet and result.best is not None:
+        err.print(f"best: {result.best['trial']} {result.best['settings']}", soft_wrap=True)
+    print(result.folder)
+
+
 def _require_run_dir(run_dir: Path) -> None:
     from topics.errors import InputError
 

@@ -101,6 +101,10 @@ def write_model(topics: Topics, folder: Path) -> bool:
     """
     if topics.model is None:
         return False
+    import logging
+
+    # BERTopic warns that no embedding model is saved: by design, vectors come from our cache.
+    logging.getLogger("BERTopic").setLevel(logging.ERROR)
     topics.model.save(
         str(folder), serialization="safetensors", save_ctfidf=True, save_embedding_model=False
     )

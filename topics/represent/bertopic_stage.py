@@ -21,6 +21,9 @@ from topics.types import Clusters, Corpus, Embeddings, Reduced, Topics
 
 logger = logging.getLogger(__name__)
 
+# Topic diversity is defined over each topic's top 25 words, so that many are always computed.
+DIVERSITY_WORDS = 25
+
 
 def split_on_spaces(text: str) -> list[str]:
     """Analyzer for text that is already tokenized and space-joined (picklable, unlike a lambda)."""
@@ -55,12 +58,24 @@ class PrecomputedClusters:
         return self
 
 
+_TOKENIZED: dict[str, list[str]] = {}
+
+
 def tokenize_corpus(texts: Sequence[str], extra_stopwords: Sequence[str] = ()) -> list[str]:
-    """Tokenize every document once (BERTopic #2507) and join its tokens with spaces."""
+    """Tokenize every document once (BERTopic #2507) and join its tokens with spaces.
+
+    The last result is kept in memory, so the trials of a sweep and stability refits over the
+    same corpus tokenize it once (jieba is the slowest part of the representation).
+    """
+    from topics.cache import digest, text_hash
     from topics.text.tokenizer import MixedTokenizer
 
-    tokenizer = MixedTokenizer(extra_stopwords)
-    return [" ".join(tokenizer(text)) for text in texts]
+    key = digest([text_hash(t) for t in texts], sorted(extra_stopwords))
+    if key not in _TOKENIZED:
+        tokenizer = MixedTokenizer(extra_stopwords)
+        _TOKENIZED.clear()
+        _TOKENIZED[key] = [" ".join(tokenizer(text)) for text in texts]
+    return _TOKENIZED[key]
 
 
 def build_vocabulary(joined: Sequence[str], section: TopicsSection) -> list[str]:
@@ -78,7 +93,9 @@ def build_vocabulary(joined: Sequence[str], section: TopicsSection) -> list[str]
     max_df = section.max_df if n_documents * section.max_df >= max(2, min_df) else 1.0
     for floor in (min_df, 1):
         try:
-            counter = CountVectorizer(analyzer=split_on_spaces, min_df=floor, max_df=max_df)
+            counter = CountVectorizer(
+                analyzer=split_on_spaces, lowercase=False, min_df=floor, max_df=max_df
+            )
             counter.fit(joined)
             return sorted(counter.vocabulary_)
         except ValueError:  # "After pruning, no terms remain"
@@ -155,7 +172,9 @@ def represent(
 
     joined = tokenize_corpus(corpus.texts, section.extra_stopwords)
     vocabulary = build_vocabulary(joined, section)
-    vectorizer = CountVectorizer(analyzer=split_on_spaces, vocabulary=vocabulary or ["_"])
+    vectorizer = CountVectorizer(
+        analyzer=split_on_spaces, lowercase=False, vocabulary=vocabulary or ["_"]
+    )
     document_term = sparse.csr_matrix(vectorizer.transform(joined))
     vectors = np.asarray(embeddings.vectors, dtype=np.float32)
     labels = np.asarray(clusters.labels)
@@ -173,9 +192,12 @@ def represent(
             vectorizer_model=vectorizer,
             ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
             representation_model=representation,
-            top_n_words=section.top_n_words,
+            top_n_words=max(section.top_n_words, DIVERSITY_WORDS),
             nr_topics=nr_topics if n_clusters > 1 else None,
             calculate_probabilities=False,
+            # "english" makes BERTopic strip every non-ASCII character before c-TF-IDF,
+            # deleting all Chinese tokens; our text is already tokenized, so keep it as is.
+            language="multilingual",
             verbose=False,
         )
         logging.getLogger("BERTopic").setLevel(logging.WARNING)
@@ -187,12 +209,14 @@ def represent(
     probabilities = np.where(
         assignments == labels, np.asarray(clusters.probabilities, dtype=np.float32), 0.0
     ).astype(np.float32)
-    words = _topic_words(model, assignments, section.top_n_words)
+    words = _topic_words(model, assignments, max(section.top_n_words, DIVERSITY_WORDS))
     centres = _topic_vectors(vectors, assignments)
     per_language = language_words(
         document_term, vocabulary, assignments, corpus.langs, section.top_n_words
     )
-    table = _topic_table(corpus, assignments, words, per_language, section.label_words)
+    table = _topic_table(
+        corpus, assignments, words, per_language, section.label_words, section.top_n_words
+    )
     return Topics(
         table=table,
         words=words,
@@ -219,7 +243,7 @@ def _reduce_outliers(
         threshold=section.outliers.threshold,
         embeddings=vectors if strategy == "embeddings" else None,
     )
-    model.update_topics(joined, topics=new, top_n_words=section.top_n_words)
+    model.update_topics(joined, topics=new, top_n_words=max(section.top_n_words, DIVERSITY_WORDS))
     return np.asarray(model.topics_, dtype=np.int64)
 
 
@@ -245,6 +269,7 @@ def _topic_table(
     words: dict[int, list[tuple[str, float]]],
     per_language: dict[str, dict[int, list[tuple[str, float]]]],
     label_words: int,
+    top_n: int,
 ) -> pd.DataFrame:
     langs = np.asarray(corpus.langs)
     rows = []
@@ -255,7 +280,7 @@ def _topic_table(
             "topic": topic,
             "size": size,
             "label": "Outliers" if topic == -1 else _label(words.get(topic, []), label_words),
-            "words": " | ".join(w for w, _ in words.get(topic, [])),
+            "words": " | ".join(w for w, _ in words.get(topic, [])[:top_n]),
             "share_zh": round(float((langs[members] == "zh").mean()), 4),
             "share_en": round(float((langs[members] == "en").mean()), 4),
         }

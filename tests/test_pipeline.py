@@ -1,0 +1,135 @@
+"""End-to-end runs of the real pipeline (USE, UMAP, HDBSCAN, BERTopic) on the shipped sample."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import SAMPLE, make_config
+from topics.errors import InputError
+from topics.pipeline import run_pipeline
+from topics.text.stopwords import stopwords
+
+SEED_MARKER = "translated by 谷歌翻译"
+
+
+def distinct_sample_abstracts() -> set[str]:
+    texts = set()
+    for path in SAMPLE.glob("*.txt"):
+        paragraphs = path.read_text(encoding="utf-8").split(SEED_MARKER)
+        texts.update(" ".join(p.split()) for p in paragraphs if p.strip())
+    return texts
+
+
+def test_run_folder_has_every_file(sample_run) -> None:
+    run_dir = sample_run.run_dir
+    for name in ["topics.csv", "documents.parquet", "manifest.json", "topic_words.json",
+                 "map2d.npy", "topic_vectors.npy", "index.html"]:
+        assert (run_dir / name).is_file(), name
+    assert (run_dir / "model" / "topics.json").is_file()
+    assert any((run_dir / "model").glob("*.safetensors"))
+    assert not list(run_dir.parent.glob(".*tmp-*")), "temporary folder left behind"
+
+
+def test_every_distinct_sample_abstract_is_a_document(sample_run) -> None:
+    documents = pd.read_parquet(sample_run.run_dir / "documents.parquet")
+    expected = distinct_sample_abstracts()
+    assert len(expected) == 54
+    assert set(documents["text"]) == expected
+    assert list(documents.columns[:6]) == ["id", "title", "text", "lang", "topic", "probability"]
+    assert set(documents["lang"]) <= {"zh", "en", "other"}
+    assert {"zh", "en"} <= set(documents["lang"])
+
+
+def test_manifest_counts_timings_and_metrics(sample_run) -> None:
+    manifest = json.loads((sample_run.run_dir / "manifest.json").read_text("utf-8"))
+    counts = manifest["counts"]
+    assert counts["documents_read"] == 60
+    assert counts["duplicates_dropped"] == 6
+    assert counts["documents"] == 54
+    assert counts["topics"] >= 2
+    assert counts["outliers"] == int((pd.read_parquet(sample_run.run_dir / "documents.parquet")
+                                      ["topic"] == -1).sum())
+    for stage in ["load", "embed", "reduce", "cluster", "represent", "evaluate", "outputs", "total"]:
+        assert manifest["timings"][stage] >= 0
+    assert manifest["config"]["run"]["seed"] == 42
+    assert manifest["versions"]["bertopic"] == "0.17.4"
+    assert {"npmi", "diversity", "outlier_share", "hygiene"} <= set(manifest["metrics"])
+
+
+def test_topics_table_columns_and_sizes(sample_run) -> None:
+    table = pd.read_csv(sample_run.run_dir / "topics.csv")
+    for column in ["topic", "size", "label", "words", "share_zh", "share_en",
+                   "label_en", "label_zh", "words_en", "words_zh"]:
+        assert column in table.columns
+    assert table["size"].sum() == 54
+    if -1 in set(table["topic"]):
+        assert table["topic"].iloc[0] == -1
+
+
+def test_topic_words_are_clean(sample_run) -> None:
+    """No stopword, number or punctuation among any topic's top-10 words (field notes: 的_我们_和_了)."""
+    stop = stopwords()
+    table = pd.read_csv(sample_run.run_dir / "topics.csv", keep_default_na=False)
+    for row in table[table["topic"] != -1].itertuples():
+        words = row.words.split(" | ")[:10]
+        assert words and words != [""], f"topic {row.topic} has no words"
+        for word in words:
+            assert word.lower() not in stop and word not in stop, (row.topic, word)
+            assert not re.fullmatch(r"[\d.,%]+", word), (row.topic, word)
+            assert re.search(r"\w", word), (row.topic, word)
+            assert len(word) > 1, (row.topic, word)
+
+
+def test_topics_mix_languages(sample_run) -> None:
+    """The sample's Chinese translations and English originals share subjects (ML papers)."""
+    table = pd.read_csv(sample_run.run_dir / "topics.csv")
+    real = table[table["topic"] != -1]
+    mixed = real[(real["share_zh"] > 0) & (real["share_en"] > 0)]
+    assert len(mixed) >= 1
+
+
+def test_second_run_reuses_embeddings_and_umap(sample_run, session_dir: Path) -> None:
+    cache = session_dir / "cache" / "embeddings"
+    shards_before = sorted(p.name for p in cache.rglob("shard-*.npz"))
+    result = run_pipeline(make_config(session_dir, "run.name=again", "hdbscan.min_cluster_size=3"))
+    assert result.manifest["cache"] == {"embeddings": "hit", "umap": "hit"}
+    assert sorted(p.name for p in cache.rglob("shard-*.npz")) == shards_before
+    vectors_a = np.load(sample_run.run_dir / "map2d.npy")
+    vectors_b = np.load(result.run_dir / "map2d.npy")
+    np.testing.assert_array_equal(vectors_a, vectors_b)
+
+
+def test_failed_run_leaves_previous_report_untouched(sample_run, session_dir: Path) -> None:
+    before = {p.name: p.read_bytes() for p in sample_run.run_dir.iterdir() if p.is_file()}
+    config = make_config(session_dir, f'corpus.paths=["{session_dir / "missing.jsonl"}"]')
+    with pytest.raises(InputError):
+        run_pipeline(config)
+    after = {p.name: p.read_bytes() for p in sample_run.run_dir.iterdir() if p.is_file()}
+    assert after == before
+
+
+def test_atomic_folder_discards_partial_output(tmp_path: Path) -> None:
+    from topics.outputs import atomic_run_folder
+
+    with atomic_run_folder(tmp_path, "run") as folder:
+        (folder / "topics.csv").write_text("old", "utf-8")
+    with pytest.raises(RuntimeError), atomic_run_folder(tmp_path, "run") as folder:
+        (folder / "topics.csv").write_text("half", "utf-8")
+        raise RuntimeError("stage failed")
+    assert (tmp_path / "run" / "topics.csv").read_text("utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+def test_csv_cells_are_formula_safe() -> None:
+    from topics.outputs import safe_csv_cell
+
+    assert safe_csv_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert safe_csv_cell("@SUM(A1)") == "'@SUM(A1)"
+    assert safe_csv_cell("plain") == "plain"
+    assert safe_csv_cell(3) == 3

@@ -1,0 +1,19 @@
+"""Embedding backends: texts → float32 ``(n, d)`` vectors.
+
+Importing this package registers every backend in :data:`topics.registry.embedders`.
+"""
+
+from topics.embed import combined, precomputed, static, tfidf, transformers, use
+from topics.embed.base import Embedder, l2_normalize, make_embedder
+
+__all__ = [
+    "Embedder",
+    "combined",
+    "l2_normalize",
+    "make_embedder",
+    "precomputed",
+    "static",
+    "tfidf",
+    "transformers",
+    "use",
+]

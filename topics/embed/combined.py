@@ -1,0 +1,82 @@
+"""Concatenate several backends: each block L2-normalised and weighted, then the whole row.
+
+With unit blocks, ``weight²`` is each block's share of the cosine similarity, so
+``weights: [1, 1.5]`` on ``[use, tfidf]`` lets the lexical block carry more of the topic signal
+while the semantic block keeps translations together (field notes: arXiv NMI .439 → .456).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from topics.config import EmbeddingSection
+from topics.embed.base import Embedder, check_aligned, l2_normalize
+from topics.errors import ConfigError
+from topics.registry import embedders
+
+
+class CombinedEmbedder:
+    """Weighted concatenation of component embedders.
+
+    Parameters
+    ----------
+    components:
+        Built component embedders, in order.
+    weights:
+        One positive weight per component.
+    """
+
+    name = "combined"
+
+    def __init__(self, components: Sequence[Embedder], weights: Sequence[float]) -> None:
+        self.components = list(components)
+        self.weights = [float(weight) for weight in weights]
+
+    @property
+    def corpus_fitted(self) -> bool:
+        """True when any component needs the whole corpus in one call (e.g. tfidf)."""
+        return any(getattr(component, "corpus_fitted", False) for component in self.components)
+
+    def fingerprint(self) -> str:
+        parts = [
+            f"{weight:g}*[{component.fingerprint()}]"
+            for component, weight in zip(self.components, self.weights, strict=True)
+        ]
+        return "combined:" + "+".join(parts)
+
+    def embed(self, texts: Sequence[str], ids: Sequence[str]) -> np.ndarray:
+        check_aligned(texts, ids)
+        blocks = [
+            weight * l2_normalize(component.embed(texts, ids))
+            for component, weight in zip(self.components, self.weights, strict=True)
+        ]
+        return l2_normalize(np.concatenate(blocks, axis=1))
+
+
+@embedders.register("combined")
+def make_combined(section: EmbeddingSection, cache_dir: Path | None) -> CombinedEmbedder:
+    """Factory for ``embedding.backend: combined``; components share the section's settings."""
+    names = list(section.components)
+    if not names:
+        raise ConfigError("The 'embedding.components' parameter must list at least one backend.")
+    if "combined" in names:
+        raise ConfigError(
+            "The 'embedding.components' parameter cannot include 'combined' (no nesting). "
+            f"Got {names} instead."
+        )
+    unknown = [name for name in names if name not in embedders]
+    if unknown:
+        raise ConfigError(
+            f"The 'embedding.components' parameter must name backends from "
+            f"{[n for n in embedders.names() if n != 'combined']}. Got {unknown} instead."
+        )
+    if len(section.weights) != len(names):
+        raise ConfigError(
+            f"The 'embedding.weights' parameter needs one weight per component ({len(names)} "
+            f"for {names}). Got {len(section.weights)}: {list(section.weights)}."
+        )
+    components = [embedders.get(name)(section, cache_dir) for name in names]
+    return CombinedEmbedder(components, section.weights)

@@ -1,0 +1,129 @@
+"""The document map: every document on the run's 2-D UMAP, coloured by topic."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from topics.registry import charts
+from topics.report.charts._common import OUTLIER_COLOR, esc, figure, short, topic_color
+from topics.report.data import OUTLIER, RunData
+
+# Above this many documents the map shows a random sample (WebGL stays smooth, the page
+# stays small); search still covers every document.
+MAP_SAMPLE_LIMIT = 50_000
+# Topic names drawn on the map; more than this clutters it (the legend has all).
+MAX_MAP_LABELS = 40
+
+
+def sample_rows(n_documents: int, seed: int, limit: int = MAP_SAMPLE_LIMIT) -> np.ndarray:
+    """Row indices shown on the map: all rows, or a sorted seeded sample of ``limit``."""
+    if n_documents <= limit:
+        return np.arange(n_documents)
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n_documents, size=limit, replace=False))
+
+
+def _scaled(coords: np.ndarray) -> np.ndarray:
+    """Coordinates scaled to 0..100 and rounded to 2 decimals: short JSON, no visible loss."""
+    if len(coords) == 0:
+        return coords.astype(float)
+    low = np.nanmin(coords, axis=0)
+    span = np.nanmax(coords, axis=0) - low
+    span[span == 0] = 1.0
+    return np.round((coords - low) / span * 100.0, 2)
+
+
+@charts.register("document_map")
+def document_map(data: RunData) -> go.Figure | None:
+    """Scatter of documents by topic; hover text is filled in by the page from its table.
+
+    Each topic is one WebGL trace (``meta.role == "documents"``) whose ``customdata`` holds
+    document row numbers, so the page's script can build hover cards and search highlights
+    from the single embedded document table instead of repeating text here.
+
+    Parameters
+    ----------
+    data:
+        The run.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure or None
+        ``None`` when the run has no documents.
+    """
+    n = len(data.documents)
+    if n == 0:
+        return None
+    seed = int(data.manifest.get("run", {}).get("seed", 42) or 42)
+    rows = sample_rows(n, seed)
+    coords = _scaled(np.asarray(data.map2d, dtype=float)[rows])
+    topics = data.documents["topic"].to_numpy(dtype=int)[rows]
+    marker_size = 7 if n < 2_000 else 5 if n < 20_000 else 3
+    sizes = data.sizes()
+    order = sorted(set(topics.tolist()), key=lambda t: (t != OUTLIER, -sizes.get(t, 0), t))
+    traces: list[go.Scattergl] = []
+    for topic in order:
+        mask = topics == topic
+        traces.append(
+            go.Scattergl(
+                x=coords[mask, 0].tolist(),
+                y=coords[mask, 1].tolist(),
+                customdata=rows[mask].tolist(),
+                mode="markers",
+                name="Outliers" if topic == OUTLIER else esc(short(f"{topic} · {data.label_of(topic)}", 32)),
+                marker={
+                    "size": marker_size,
+                    "color": OUTLIER_COLOR if topic == OUTLIER else topic_color(topic),
+                    "opacity": 0.45 if topic == OUTLIER else 0.8,
+                },
+                hoverinfo="text",
+                meta={"role": "outliers" if topic == OUTLIER else "documents", "topic": topic},
+            )
+        )
+    named = [t for t in order if t != OUTLIER][:MAX_MAP_LABELS]
+    centres = [np.median(coords[topics == t], axis=0) for t in named]
+    traces.append(
+        go.Scatter(
+            x=[round(float(c[0]), 2) for c in centres],
+            y=[round(float(c[1]), 2) for c in centres],
+            text=[esc(short(" · ".join(data.label_of(t).split(" · ")[:2]), 28)) for t in named],
+            mode="text",
+            textfont={"size": 12, "color": "#1f2933"},
+            hoverinfo="skip",
+            showlegend=False,
+            name="labels",
+            meta={"role": "labels"},
+        )
+    )
+    traces.append(
+        go.Scattergl(
+            x=[],
+            y=[],
+            customdata=[],
+            mode="markers",
+            name="Search matches",
+            marker={"size": marker_size + 5, "color": "#ffd400", "line": {"width": 1.5, "color": "#111"}},
+            hoverinfo="text",
+            showlegend=False,
+            meta={"role": "highlight"},
+        )
+    )
+    sampled = len(rows) < n
+    title = (
+        f"Showing a random sample of {len(rows):,} of {n:,} documents (search covers all)"
+        if sampled
+        else ""
+    )
+    return figure(
+        traces,
+        title={"text": title, "font": {"size": 13}},
+        height=620,
+        xaxis={"visible": False},
+        yaxis={"visible": False, "scaleanchor": None},
+        legend={"itemsizing": "constant", "font": {"size": 11}},
+        hovermode="closest",
+        dragmode="pan",
+        margin={"l": 10, "r": 10, "t": 40 if sampled else 10, "b": 10},
+        meta={"sampled": sampled, "shown": len(rows), "total": n},
+    )

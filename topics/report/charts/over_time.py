@@ -1,0 +1,97 @@
+"""Topics over time, when documents carry dates (year, year-month or full dates)."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from topics.registry import charts
+from topics.report.charts._common import OUTLIER_COLOR, figure, topic_color, topic_name
+from topics.report.data import OUTLIER, RunData
+
+# More topics than this become one "other topics" band: a stack of 100 bands is unreadable.
+MAX_TOPIC_BANDS = 12
+_DATE = re.compile(r"^\s*(\d{4})(?:\s*[-/.年]\s*(\d{1,2}))?(?:\s*[-/.月]\s*(\d{1,2}))?")
+
+
+def parse_date(value: object) -> pd.Timestamp | None:
+    """Lenient date parsing: ``2007``, ``2007-04``, ``2007-04-02``, ``2007年4月``, ``4/2/2007``.
+
+    Missing parts default to the first month/day; anything unparseable gives ``None``.
+    """
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    text = str(value).strip()
+    match = _DATE.match(text)
+    if match:
+        year, month, day = match.group(1), match.group(2) or "1", match.group(3) or "1"
+        try:
+            return pd.Timestamp(year=int(year), month=int(month), day=int(day))
+        except ValueError:
+            try:
+                return pd.Timestamp(year=int(year), month=1, day=1)
+            except ValueError:
+                return None
+    parsed = pd.to_datetime(text, errors="coerce")
+    return None if pd.isna(parsed) else pd.Timestamp(parsed)
+
+
+@charts.register("over_time")
+def over_time(data: RunData) -> go.Figure | None:
+    """Stacked documents per period for the largest topics (yearly, or monthly for short spans).
+
+    Parameters
+    ----------
+    data:
+        The run.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure or None
+        ``None`` when no document has a parseable date.
+    """
+    if not data.has_column("date"):
+        return None
+    dates = pd.Series([parse_date(v) for v in data.documents["date"]], dtype="datetime64[ns]")
+    known = dates.notna()
+    if not known.any():
+        return None
+    years = dates[known].dt.year
+    freq = "Y" if years.max() - years.min() >= 3 else "M"
+    periods = dates[known].dt.to_period(freq).astype(str)
+    topics = data.documents["topic"][known.to_numpy()].to_numpy(dtype=int)
+    sizes = data.sizes()
+    ranked = sorted({int(t) for t in topics if t != OUTLIER}, key=lambda t: (-sizes.get(t, 0), t))
+    kept = set(ranked[:MAX_TOPIC_BANDS])
+    bands = pd.Series(
+        [t if t in kept or t == OUTLIER else -2 for t in topics], index=periods.index
+    )
+    table = pd.crosstab(periods, bands).sort_index()
+    traces = []
+    for band in [*ranked[:MAX_TOPIC_BANDS], -2, OUTLIER]:
+        if band not in table.columns:
+            continue
+        name = "Other topics" if band == -2 else topic_name(data, band, 32)
+        color = "#cbd2d9" if band == -2 else OUTLIER_COLOR if band == OUTLIER else topic_color(band)
+        traces.append(
+            go.Scatter(
+                x=list(table.index),
+                y=table[band].astype(int).tolist(),
+                name=name,
+                mode="lines",
+                stackgroup="time",
+                line={"width": 0.5, "color": color},
+                fillcolor=color,
+                hovertemplate="%{x}: %{y} documents<extra>%{fullData.name}</extra>",
+            )
+        )
+    return figure(
+        traces,
+        height=380,
+        xaxis={"title": {"text": "year" if freq == "Y" else "month"}, "type": "category"},
+        yaxis={"title": {"text": "documents"}, "showgrid": True},
+        legend={"font": {"size": 11}},
+        margin={"l": 10, "r": 10, "t": 10, "b": 40},
+    )

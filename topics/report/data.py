@@ -1,0 +1,153 @@
+"""The run folder's files, loaded once into one typed value the charts share.
+
+The report reads only the run-folder contract (``topics.csv``, ``topic_words.json``,
+``documents.parquet``, ``map2d.npy``, ``topic_vectors.npy``, ``manifest.json``), so a page can be
+rebuilt from any finished run without the fitted model.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from topics.errors import InputError
+
+OUTLIER = -1
+
+REQUIRED_FILES = (
+    "manifest.json",
+    "topics.csv",
+    "topic_words.json",
+    "documents.parquet",
+    "map2d.npy",
+    "topic_vectors.npy",
+)
+
+
+@dataclass(frozen=True)
+class RunData:
+    """Everything the dashboard shows, read from one run folder.
+
+    Attributes
+    ----------
+    run_dir:
+        The run folder.
+    manifest:
+        ``manifest.json`` as a dict.
+    topics:
+        ``topics.csv``: one row per topic (``-1`` first when present), ``topic`` as int.
+    topic_words:
+        ``topic -> {"label", "words", "words_en", "words_zh", "representative_ids"}`` from
+        ``topic_words.json``; words are ``[(word, score), ...]`` best first.
+    documents:
+        ``documents.parquet`` in corpus order (``id, title, text, lang, topic, probability`` and
+        optionally ``date``, ``label``, ``duplicate_of``).
+    map2d:
+        ``(n_documents, 2)`` float32 coordinates aligned with ``documents``.
+    topic_vectors:
+        ``(n_topics, d)`` float32 mean embeddings of the non-outlier topics, ascending topic id.
+    """
+
+    run_dir: Path
+    manifest: dict[str, Any]
+    topics: pd.DataFrame
+    topic_words: dict[int, dict[str, Any]]
+    documents: pd.DataFrame
+    map2d: np.ndarray
+    topic_vectors: np.ndarray
+
+    @property
+    def topic_ids(self) -> list[int]:
+        """Non-outlier topic ids, ascending (the row order of ``topic_vectors``)."""
+        return sorted(int(t) for t in self.topics["topic"] if int(t) != OUTLIER)
+
+    @property
+    def run_name(self) -> str:
+        """The run's name from the manifest, else the folder name."""
+        return str(self.manifest.get("run", {}).get("name") or self.run_dir.name)
+
+    def label_of(self, topic: int) -> str:
+        """Display label of a topic (``"Outliers"`` for -1)."""
+        if topic == OUTLIER:
+            return "Outliers"
+        row = self.topics.loc[self.topics["topic"] == topic]
+        label = str(row["label"].iloc[0]) if len(row) and pd.notna(row["label"].iloc[0]) else ""
+        return label or f"Topic {topic}"
+
+    def sizes(self) -> dict[int, int]:
+        """``topic -> size`` from the topics table."""
+        return {int(t): int(s) for t, s in zip(self.topics["topic"], self.topics["size"], strict=True)}
+
+    def has_column(self, name: str) -> bool:
+        """Whether documents carry a non-empty ``name`` column (``date``, ``label``)."""
+        return name in self.documents.columns and bool(self.documents[name].notna().any())
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: not valid UTF-8 JSON ({error}).") from None
+
+
+def load_run(run_dir: Path) -> RunData:
+    """Read a run folder into :class:`RunData`.
+
+    Parameters
+    ----------
+    run_dir:
+        A folder written by the pipeline.
+
+    Returns
+    -------
+    RunData
+        The run's files, typed.
+
+    Raises
+    ------
+    InputError
+        When a contract file is missing or unreadable, or the map rows do not match the
+        documents.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise InputError(f"Run folder '{run_dir}' does not exist.")
+    missing = [name for name in REQUIRED_FILES if not (run_dir / name).is_file()]
+    if missing:
+        raise InputError(
+            f"Run folder '{run_dir}' is incomplete: missing {', '.join(missing)} "
+            "(expected the files a finished 'topics run' writes)."
+        )
+    manifest = _read_json(run_dir / "manifest.json")
+    # keep_default_na=False: a topic word like "nan" or "null" must stay a word.
+    topics = pd.read_csv(run_dir / "topics.csv", keep_default_na=False, na_values=[])
+    if "topic" not in topics.columns or "size" not in topics.columns:
+        raise InputError(f"{run_dir / 'topics.csv'}: expected columns 'topic' and 'size'.")
+    topics["topic"] = topics["topic"].astype(int)
+    topics["size"] = topics["size"].astype(int)
+    words_file = _read_json(run_dir / "topic_words.json")
+    topic_words = {int(entry["topic"]): entry for entry in words_file.get("topics", [])}
+    documents = pd.read_parquet(run_dir / "documents.parquet")
+    map2d = np.load(run_dir / "map2d.npy", allow_pickle=False)
+    topic_vectors = np.load(run_dir / "topic_vectors.npy", allow_pickle=False)
+    if map2d.shape[0] != len(documents):
+        raise InputError(
+            f"{run_dir / 'map2d.npy'}: {map2d.shape[0]} rows, but documents.parquet has "
+            f"{len(documents)} documents."
+        )
+    if topic_vectors.ndim != 2:
+        topic_vectors = topic_vectors.reshape(0, 1)
+    return RunData(
+        run_dir=run_dir,
+        manifest=manifest,
+        topics=topics,
+        topic_words=topic_words,
+        documents=documents,
+        map2d=map2d,
+        topic_vectors=topic_vectors,
+    )

@@ -1,0 +1,416 @@
+/* topics dashboard script. Corpus text is untrusted: it reaches the DOM only through
+   textContent, and plotly (which renders strings as HTML-ish markup) only through escapeHtml. */
+(function () {
+  "use strict";
+
+  var byId = function (id) { return document.getElementById(id); };
+  var readJson = function (id) { return JSON.parse(byId(id).textContent); };
+  var state = { docs: null, run: null, figures: {}, mapDiv: null, mapRowXY: null,
+                highlightIndex: -1, outlierIndex: -1, haystack: null, topicSort: "size",
+                selectedTopic: null };
+
+  function escapeHtml(value) {
+    return String(value).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function clip(text, limit) {
+    text = String(text || "");
+    return text.length > limit ? text.slice(0, limit - 1) + "…" : text;
+  }
+
+  // Hover labels do not wrap: break long snippets into lines (CJK characters count double).
+  function wrapLines(text, width) {
+    var lines = [], line = "", used = 0;
+    for (var i = 0; i < text.length; i++) {
+      var ch = text[i], w = ch.charCodeAt(0) > 0x2e80 ? 2 : 1;
+      if (used + w > width && (ch === " " || w === 2 || used > width + 12)) {
+        lines.push(line); line = ""; used = 0;
+        if (ch === " ") continue;
+      }
+      line += ch; used += w;
+    }
+    if (line) lines.push(line);
+    return lines;
+  }
+
+  async function readDocuments() {
+    var box = readJson("doc-data");
+    if (box.encoding !== "gzip+base64") return box.data;
+    if (typeof DecompressionStream === "undefined") {
+      throw new Error("This browser cannot unpack the page data (no DecompressionStream).");
+    }
+    var binary = atob(box.data), bytes = new Uint8Array(binary.length);
+    for (var i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return JSON.parse(await new Response(stream).text());
+  }
+
+  function topicInfo(topic) {
+    for (var i = 0; i < state.run.topics.length; i++) {
+      if (state.run.topics[i].topic === topic) return state.run.topics[i];
+    }
+    return null;
+  }
+
+  function topicLabel(topic) {
+    var info = topicInfo(topic);
+    if (topic === state.run.outlier) return "Outliers";
+    return topic + " · " + (info ? info.label : "Topic " + topic);
+  }
+
+  function docHeading(row) {
+    var d = state.docs, title = d.title[row];
+    return title ? title : clip((d.text[row] || "").split(/\s+/).slice(0, 12).join(" "), 90);
+  }
+
+  function hoverText(row) {
+    var d = state.docs, text = d.text[row] || "";
+    var snippet = clip(text, 200);
+    var meta = [d.lang[row] || "?", "topic " + topicLabel(d.topic[row])];
+    if (d.date && d.date[row]) meta.push(d.date[row]);
+    return "<b>" + wrapLines(clip(docHeading(row), 110), 64).map(escapeHtml).join("<br>") +
+      "</b><br>" + wrapLines(snippet, 64).map(escapeHtml).join("<br>") +
+      "<br><i>" + escapeHtml(clip(meta.join(" · "), 90)) + "</i>";
+  }
+
+  function hasWebGL() {
+    try {
+      var canvas = document.createElement("canvas");
+      return !!(canvas.getContext("webgl") || canvas.getContext("experimental-webgl"));
+    } catch (e) { return false; }
+  }
+
+  function plotConfig() {
+    return { responsive: true, displaylogo: false, scrollZoom: false,
+             modeBarButtonsToRemove: ["select2d", "lasso2d"] };
+  }
+
+  function figureSpec(name) {
+    var node = byId("fig-" + name);
+    return node ? JSON.parse(node.textContent) : null;
+  }
+
+  async function renderMap() {
+    var spec = figureSpec("document_map");
+    var div = byId("plot-document_map");
+    if (!spec || !div) return;
+    var webgl = hasWebGL();
+    state.mapRowXY = {};
+    spec.data.forEach(function (trace, index) {
+      var role = trace.meta && trace.meta.role;
+      if (!webgl && trace.type === "scattergl") trace.type = "scatter";
+      if (role === "documents" || role === "outliers") {
+        trace.hovertext = trace.customdata.map(hoverText);
+        trace.customdata.forEach(function (row, k) { state.mapRowXY[row] = [trace.x[k], trace.y[k]]; });
+      }
+      if (role === "highlight") state.highlightIndex = index;
+      if (role === "outliers") state.outlierIndex = index;
+    });
+    spec.layout.hoverlabel = Object.assign({}, spec.layout.hoverlabel || {},
+      { bgcolor: "#fff", bordercolor: "#cbd2d9", align: "left" });
+    await Plotly.newPlot(div, spec.data, spec.layout, plotConfig());
+    state.mapDiv = div;
+    div.on("plotly_click", function (event) {
+      var point = event.points && event.points[0];
+      if (point && typeof point.customdata === "number") showDocument(point.customdata);
+    });
+    var toggle = byId("show-outliers");
+    if (state.outlierIndex < 0) toggle.parentNode.hidden = true;
+    toggle.addEventListener("change", function () {
+      Plotly.restyle(div, { visible: toggle.checked }, [state.outlierIndex]);
+    });
+  }
+
+  async function renderFigure(name) {
+    var spec = figureSpec(name), div = byId("plot-" + name);
+    if (!spec || !div) return;
+    if (name === "topic_words") {
+      state.figures.topic_words = spec;
+      return renderTopicWords(state.selectedTopic);
+    }
+    await Plotly.newPlot(div, spec.data, spec.layout, plotConfig());
+    if (name === "similarity") {
+      div.on("plotly_click", function (event) {
+        var point = event.points && event.points[0];
+        if (point && typeof point.customdata === "number") {
+          selectTopic(point.customdata);
+          byId("topics").scrollIntoView({ behavior: "smooth" });
+        }
+      });
+    }
+  }
+
+  function renderTopicWords(topic) {
+    var spec = state.figures.topic_words, div = byId("plot-topic_words");
+    if (!spec || !div) return Promise.resolve();
+    var trace = spec.data.filter(function (t) { return t.meta && t.meta.topic === topic; })[0];
+    if (!trace) { Plotly.purge(div); div.textContent = "No words for this topic."; return Promise.resolve(); }
+    if (!div.classList.contains("js-plotly-plot")) div.textContent = "";
+    var shown = Object.assign({}, trace, { visible: true });
+    var layout = Object.assign({}, spec.layout, { height: Math.max(180, 26 * trace.y.length + 50) });
+    return Plotly.react(div, [shown], layout, plotConfig());
+  }
+
+  // ---- search --------------------------------------------------------------------------
+  function runSearch(query) {
+    var d = state.docs, summary = byId("search-summary"), list = byId("search-results");
+    var terms = query.toLowerCase().split(/\s+/).filter(Boolean);
+    list.textContent = "";
+    var matches = [];
+    if (terms.length) {
+      if (!state.haystack) {
+        state.haystack = d.text.map(function (text, i) {
+          return ((d.title[i] || "") + " \n " + (text || "")).toLowerCase();
+        });
+      }
+      for (var i = 0; i < state.haystack.length; i++) {
+        var hay = state.haystack[i], ok = true;
+        for (var k = 0; k < terms.length && ok; k++) ok = hay.indexOf(terms[k]) !== -1;
+        if (ok) matches.push(i);
+      }
+    }
+    highlight(matches, terms.length > 0);
+    if (!terms.length) { summary.textContent = "Type to search; matches light up on the map."; return; }
+    summary.textContent = matches.length.toLocaleString() + " matching document" +
+      (matches.length === 1 ? "" : "s") + (matches.length > 200 ? " (first 200 listed)" : "");
+    matches.slice(0, 200).forEach(function (row) { list.appendChild(docItem(row)); });
+  }
+
+  function highlight(rows, active) {
+    var div = state.mapDiv;
+    if (!div || state.highlightIndex < 0) return;
+    var onMap = rows.filter(function (r) { return state.mapRowXY[r]; });
+    var others = [];
+    div.data.forEach(function (t, i) {
+      var role = t.meta && t.meta.role;
+      if (role === "documents" || role === "outliers") others.push(i);
+    });
+    var opacity = others.map(function (i) {
+      if (active) return 0.18;
+      return div.data[i].meta.role === "outliers" ? 0.45 : 0.8;
+    });
+    if (others.length) Plotly.restyle(div, { "marker.opacity": opacity }, others);
+    Plotly.restyle(div, {
+      x: [onMap.map(function (r) { return state.mapRowXY[r][0]; })],
+      y: [onMap.map(function (r) { return state.mapRowXY[r][1]; })],
+      customdata: [onMap],
+      hovertext: [onMap.map(hoverText)],
+    }, [state.highlightIndex]);
+    div.dataset.highlighted = String(onMap.length);
+  }
+
+  function docItem(row) {
+    var d = state.docs, item = el("li"), button = el("button", "doc-link");
+    button.type = "button";
+    var swatch = el("span", "swatch");
+    swatch.style.background = topicColor(d.topic[row]);
+    button.appendChild(swatch);
+    button.appendChild(el("span", "doc-heading", clip(docHeading(row), 140)));
+    var meta = (d.lang[row] || "?") + " · " + clip(topicLabel(d.topic[row]), 40);
+    button.appendChild(el("span", "doc-sub", meta));
+    button.dataset.row = String(row);
+    button.addEventListener("click", function () { showDocument(row); });
+    item.appendChild(button);
+    return item;
+  }
+
+  function topicColor(topic) {
+    var palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
+      "#ff9da7", "#9c755f", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
+      "#17becf", "#bcbd22", "#7f7f7f", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173",
+      "#3182bd"];
+    return topic < 0 ? "#b8bec6" : palette[topic % palette.length];
+  }
+
+  function showDocument(row) {
+    var d = state.docs, panel = byId("doc-panel");
+    var meta = ["id " + d.id[row], d.lang[row] || "?"];
+    if (d.date && d.date[row]) meta.push(d.date[row]);
+    if (d.label && d.label[row]) meta.push("label " + d.label[row]);
+    if (d.probability[row] !== null) meta.push("p = " + d.probability[row]);
+    byId("doc-meta").textContent = meta.join(" · ");
+    byId("doc-title").textContent = d.title[row] || "(untitled)";
+    var chip = byId("doc-topic");
+    chip.textContent = topicLabel(d.topic[row]);
+    chip.style.borderColor = topicColor(d.topic[row]);
+    chip.onclick = function () { selectTopic(d.topic[row]); byId("topics").scrollIntoView(); };
+    byId("doc-text").textContent = d.text[row] || "";
+    panel.hidden = false;
+    panel.dataset.row = String(row);
+  }
+
+  // ---- topics --------------------------------------------------------------------------
+  function renderTopicTable() {
+    var body = document.querySelector("#topic-table tbody");
+    var topics = state.run.topics.slice();
+    var key = state.topicSort;
+    topics.sort(function (a, b) {
+      if ((a.topic < 0) !== (b.topic < 0)) return a.topic < 0 ? 1 : -1;
+      if (key === "size") return b.size - a.size || a.topic - b.topic;
+      if (key === "label") return a.label.localeCompare(b.label);
+      return a.topic - b.topic;
+    });
+    body.textContent = "";
+    topics.forEach(function (t) {
+      var tr = el("tr");
+      tr.dataset.topic = String(t.topic);
+      if (t.topic === state.selectedTopic) tr.className = "selected";
+      var id = el("td", "num");
+      var swatch = el("span", "swatch");
+      swatch.style.background = topicColor(t.topic);
+      id.appendChild(swatch);
+      id.appendChild(document.createTextNode(t.topic < 0 ? "–" : String(t.topic)));
+      tr.appendChild(id);
+      tr.appendChild(el("td", "label", t.topic < 0 ? "Outliers (no topic)" : t.label));
+      tr.appendChild(el("td", "num", t.size.toLocaleString()));
+      tr.addEventListener("click", function () { selectTopic(t.topic); });
+      body.appendChild(tr);
+    });
+    document.querySelectorAll("button.sort").forEach(function (b) {
+      b.classList.toggle("active", b.dataset.sort === key);
+    });
+  }
+
+  function selectTopic(topic) {
+    var info = topicInfo(topic);
+    if (!info) return;
+    state.selectedTopic = topic;
+    byId("topic-title").textContent = topic < 0 ? "Outliers" : topicLabel(topic);
+    var labels = byId("topic-labels");
+    labels.textContent = "";
+    [["EN", info.label_en], ["中文", info.label_zh]].forEach(function (pair) {
+      if (!pair[1]) return;
+      var line = el("div", "bilingual");
+      line.appendChild(el("span", "tag", pair[0]));
+      line.appendChild(document.createTextNode(" " + pair[1]));
+      labels.appendChild(line);
+    });
+    var langs = byId("topic-langs");
+    langs.textContent = "";
+    langs.appendChild(el("div", "subtle", info.size.toLocaleString() + " documents"));
+    var bar = el("div", "lang-bar");
+    Object.keys(info.langs).sort().forEach(function (lang) {
+      var part = el("span", "lang-" + lang, lang + " " + info.langs[lang]);
+      part.style.flexGrow = String(info.langs[lang]);
+      part.title = lang + ": " + info.langs[lang] + " documents";
+      bar.appendChild(part);
+    });
+    langs.appendChild(bar);
+    var list = byId("topic-docs");
+    list.textContent = "";
+    info.representative.forEach(function (row) {
+      var item = docItem(row);
+      item.appendChild(el("p", "snippet", clip(state.docs.text[row], 260)));
+      list.appendChild(item);
+    });
+    renderTopicTable();
+    return renderTopicWords(topic);
+  }
+
+  // ---- downloads -----------------------------------------------------------------------
+  // Cells that a spreadsheet would read as a formula get a leading quote (CSV injection).
+  function csvCell(value) {
+    if (value === null || value === undefined) return "";
+    if (typeof value === "number") return String(value);
+    var text = String(value);
+    if (/^[=+\-@\t\r]/.test(text)) text = "'" + text;
+    if (/[",\r\n]/.test(text) || text !== text.trim()) text = '"' + text.replace(/"/g, '""') + '"';
+    return text;
+  }
+
+  function csv(header, rows) {
+    var lines = [header.map(csvCell).join(",")];
+    rows.forEach(function (r) { lines.push(r.map(csvCell).join(",")); });
+    return "\ufeff" + lines.join("\r\n") + "\r\n";
+  }
+
+  function download(name, text) {
+    var url = URL.createObjectURL(new Blob([text], { type: "text/csv;charset=utf-8" }));
+    var link = el("a");
+    link.href = url; link.download = name;
+    document.body.appendChild(link); link.click(); link.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 5000);
+  }
+
+  function topicsCsv() {
+    return csv(["topic", "size", "label", "label_en", "label_zh", "words", "share_zh", "share_en"],
+      state.run.topics.map(function (t) {
+        return [t.topic, t.size, t.label, t.label_en, t.label_zh, t.words, t.share_zh, t.share_en];
+      }));
+  }
+
+  function documentsCsv() {
+    var d = state.docs, header = ["id", "title", "lang", "topic", "topic_label", "probability"];
+    if (d.date) header.push("date");
+    if (d.label) header.push("label");
+    var rows = d.id.map(function (id, i) {
+      var row = [id, d.title[i], d.lang[i], d.topic[i], topicLabel(d.topic[i]), d.probability[i]];
+      if (d.date) row.push(d.date[i]);
+      if (d.label) row.push(d.label[i]);
+      return row;
+    });
+    return csv(header, rows);
+  }
+
+  function wireControls() {
+    var timer = null, input = byId("search");
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () { runSearch(input.value); }, 150);
+    });
+    byId("doc-close").addEventListener("click", function () { byId("doc-panel").hidden = true; });
+    document.addEventListener("keydown", function (e) {
+      if (e.key === "Escape") byId("doc-panel").hidden = true;
+    });
+    document.querySelectorAll("button.sort").forEach(function (b) {
+      b.addEventListener("click", function () { state.topicSort = b.dataset.sort; renderTopicTable(); });
+    });
+    byId("download-topics").addEventListener("click", function () { download("topics.csv", topicsCsv()); });
+    byId("download-documents").addEventListener("click", function () {
+      download("documents.csv", documentsCsv());
+    });
+  }
+
+  function nextFrame() { return new Promise(function (r) { setTimeout(r, 0); }); }
+
+  async function main() {
+    state.run = readJson("run-data");
+    performance.mark("topics:start");
+    state.docs = await readDocuments();
+    performance.mark("topics:documents");
+    wireControls();
+    await renderMap();
+    window.__firstFigureAt = performance.now();
+    var first = state.run.topics.filter(function (t) { return t.topic >= 0; })
+      .sort(function (a, b) { return b.size - a.size; })[0] || state.run.topics[0];
+    state.figures.topic_words = figureSpec("topic_words");
+    if (first) await selectTopic(first.topic); else renderTopicTable();
+    var names = Array.prototype.map.call(document.querySelectorAll(".chart .plot[data-figure]"),
+      function (div) { return div.id.replace(/^plot-/, ""); });
+    for (var i = 0; i < names.length; i++) {
+      if (names[i] === "document_map") continue;
+      await nextFrame();  // let the map paint before the rest
+      await renderFigure(names[i]);
+    }
+    document.body.dataset.ready = "1";
+  }
+
+  window.topicsReport = { csvCell: csvCell, topicsCsv: function () { return topicsCsv(); },
+                          documentsCsv: function () { return documentsCsv(); }, state: state };
+  main().catch(function (error) {
+    var box = byId("page-error");
+    box.hidden = false;
+    box.textContent = "The page could not be drawn: " + error.message;
+    document.body.dataset.ready = "error";
+    console.error(error);
+  });
+})();

@@ -1,0 +1,103 @@
+"""The sweep file: a base config, overrides, a search space over dotted keys, an objective."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from topics.config import RunConfig, apply_overrides, load_config, validate_config
+from topics.errors import ConfigError
+
+
+class Constraint(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    min: float | None = Field(None, description="Smallest acceptable value.")
+    max: float | None = Field(None, description="Largest acceptable value.")
+
+
+class Objective(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    metric: str = Field(
+        "npmi",
+        description="Metric from manifest.metrics to optimise (npmi, diversity, nmi_all, ...).",
+    )
+    direction: Literal["maximize", "minimize"] = Field("maximize", description="Direction.")
+    constraints: dict[str, Constraint] = Field(
+        default_factory=lambda: {
+            "outlier_share": Constraint(max=0.3),
+            "topics": Constraint(min=2),
+        },
+        description="Trials violating a bound are ranked after every trial that meets them all.",
+    )
+
+
+class SweepSpec(BaseModel):
+    """A parameter sweep over one base config."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field("sweep", pattern=r"^[A-Za-z0-9._-]+$", description="Sweep folder name.")
+    base: str = Field(..., description="Base config file, relative to the sweep file.")
+    set: dict[str, Any] = Field(default_factory=dict, description="Overrides for every trial.")
+    grid: dict[str, list[Any]] = Field(
+        ..., min_length=1, description="Dotted key → values to try."
+    )
+    search: Literal["grid", "random"] = Field("grid", description="Full grid or random sample.")
+    samples: int = Field(10, ge=1, description="random: how many settings to draw.")
+    seed: int = Field(0, ge=0, description="random: sampling seed.")
+    objective: Objective = Field(default_factory=Objective, description="What 'best' means.")
+    report: bool = Field(False, description="Write each trial's index.html (slower).")
+
+
+def _override(key: str, value: Any) -> str:
+    import json
+
+    return f"{key}={json.dumps(value, ensure_ascii=False)}"
+
+
+def load_sweep(path: Path) -> tuple[SweepSpec, RunConfig, list[dict[str, Any]]]:
+    """Read a sweep file; return the spec, the resolved base config and each trial's settings."""
+    if not path.is_file():
+        raise ConfigError(f"Sweep file '{path}' does not exist.")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML ({error}).") from None
+    try:
+        spec = SweepSpec.model_validate(data)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        key = ".".join(map(str, first["loc"]))
+        raise ConfigError(
+            f"{path}: the sweep key '{key}' is invalid: {first['msg']}. "
+            f"Got {first.get('input')!r} instead."
+        ) from None
+    base_path = (path.parent / spec.base) if not Path(spec.base).is_absolute() else Path(spec.base)
+    base = load_config(base_path, [_override(k, v) for k, v in spec.set.items()])
+    trials = expand(spec)
+    # Validate every trial now, so a typo in the grid fails before hours of work.
+    base_data = base.model_dump(mode="json")
+    for trial in trials:
+        validate_config(apply_overrides(base_data, [_override(k, v) for k, v in trial.items()]),
+                        path)
+    return spec, base, trials
+
+
+def expand(spec: SweepSpec) -> list[dict[str, Any]]:
+    """Every grid combination, or ``samples`` distinct random ones."""
+    keys = list(spec.grid)
+    combos = [dict(zip(keys, values, strict=True)) for values in itertools.product(*spec.grid.values())]
+    if spec.search == "random" and spec.samples < len(combos):
+        combos = random.Random(spec.seed).sample(combos, spec.samples)
+    return combos
+
+
+def trial_config(base: RunConfig, settings: dict[str, Any], name: str, output_dir: Path) -> RunConfig:
+    """The base config with one trial's settings, writing into the sweep's folder."""
+    overrides = [_override(k, v) for k, v in settings.items()]
+    overrides += [_override("run.name", name), _override("output.dir", str(output_dir))]
+    return validate_config(apply_overrides(base.model_dump(mode="json"), overrides))
