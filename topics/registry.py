@@ -82,14 +82,8 @@ def load_builtins() -> None:
     global _loaded
     if _loaded:
         return
-    _loaded = True
     import importlib
 
     for module in _BUILTIN_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as error:
-            # Only tolerate the module itself being absent (a partial checkout during
-            # development); a missing dependency inside it is a real error.
-            if error.name != module:
-                raise
+        importlib.import_module(module)
+    _loaded = True

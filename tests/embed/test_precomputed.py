@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from topics.config import EmbeddingSection
+from topics.embed.precomputed import make_precomputed
+from topics.errors import ConfigError, InputError
+
+IDS = [f"doc{i}" for i in range(12)]
+TEXTS = [f"text {i}" for i in range(12)]
+
+
+def section(path, **extra) -> EmbeddingSection:
+    return EmbeddingSection(backend="precomputed", path=str(path), **extra)
+
+
+def test_npy_rows_in_corpus_order(tmp_path):
+    matrix = np.arange(12 * 4, dtype=np.float64).reshape(12, 4)
+    np.save(tmp_path / "embeddings.npy", matrix)
+    embedder = make_precomputed(section(tmp_path / "embeddings.npy"), None)
+    vectors = embedder.embed(TEXTS, IDS)
+    assert vectors.dtype == np.float32
+    np.testing.assert_array_equal(vectors, matrix.astype(np.float32))
+    assert embedder.corpus_fitted is True
+    assert f"size={(tmp_path / 'embeddings.npy').stat().st_size}" in embedder.fingerprint()
+
+
+def test_npy_row_count_mismatch_is_a_one_line_input_error(tmp_path):
+    np.save(tmp_path / "embeddings.npy", np.zeros((10, 4), dtype=np.float32))
+    embedder = make_precomputed(section(tmp_path / "embeddings.npy"), None)
+    with pytest.raises(InputError) as error:
+        embedder.embed(TEXTS, IDS)
+    assert str(error.value) == "embeddings.npy has 10 rows but the corpus has 12 documents."
+
+
+def test_npy_with_pickled_objects_or_nan_is_refused(tmp_path):
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}] * 12, dtype=object), allow_pickle=True)
+    with pytest.raises(InputError, match="objects.npy"):
+        make_precomputed(section(tmp_path / "objects.npy"), None).embed(TEXTS, IDS)
+    bad = np.ones((12, 3), dtype=np.float32)
+    bad[5, 1] = np.nan
+    np.save(tmp_path / "nan.npy", bad)
+    with pytest.raises(InputError, match="row 5 .*doc5"):
+        make_precomputed(section(tmp_path / "nan.npy"), None).embed(TEXTS, IDS)
+
+
+def write_parquet(path, ids, dims=3):
+    vectors = [[float(int(i[3:])), 1.0, 2.0][:dims] for i in ids]
+    pq.write_table(pa.table({"doc_id": ids, "vec": vectors}), path)
+
+
+def test_parquet_is_aligned_by_id(tmp_path):
+    write_parquet(tmp_path / "vectors.parquet", IDS[::-1] + ["doc99"])
+    embedder = make_precomputed(
+        section(tmp_path / "vectors.parquet", column="vec", id_column="doc_id"), None
+    )
+    vectors = embedder.embed(TEXTS[3:6], IDS[3:6])  # a batch, not the whole corpus
+    np.testing.assert_array_equal(vectors[:, 0], [3.0, 4.0, 5.0])
+    assert embedder.corpus_fitted is False
+    assert "column=vec" in embedder.fingerprint()
+
+
+def test_parquet_missing_ids_and_columns_are_named(tmp_path):
+    write_parquet(tmp_path / "vectors.parquet", IDS[:7])
+    ok = section(tmp_path / "vectors.parquet", column="vec", id_column="doc_id")
+    with pytest.raises(InputError) as error:
+        make_precomputed(ok, None).embed(TEXTS, IDS)
+    message = str(error.value)
+    assert "5 corpus document(s)" in message
+    assert "'doc7', 'doc8', 'doc9' and 2 more" in message
+    assert "\n" not in message
+    with pytest.raises(InputError, match="no column 'embedding' .embedding.column."):
+        make_precomputed(section(tmp_path / "vectors.parquet", id_column="doc_id"), None).embed(
+            TEXTS, IDS
+        )
+
+
+def test_config_problems_name_embedding_path(tmp_path):
+    with pytest.raises(ConfigError, match="embedding.path"):
+        make_precomputed(EmbeddingSection(backend="precomputed"), None)
+    with pytest.raises(ConfigError, match="embedding.path.*npy or .parquet"):
+        make_precomputed(section(tmp_path / "vectors.csv"), None)
+    missing = make_precomputed(section(tmp_path / "absent.npy"), None)
+    with pytest.raises(InputError, match="absent.npy' does not exist"):
+        missing.fingerprint()

@@ -1,0 +1,113 @@
+"""The command line as a user meets it: exit codes, one-line errors, the printed run folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+CLI = [sys.executable, "-m", "topics"]
+
+
+def topics(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"COLUMNS": "200", "NO_COLOR": "1"}
+    return subprocess.run([*CLI, *args], cwd=cwd, capture_output=True, text=True, env=env,
+                          timeout=600)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def test_validate_accepts_shipped_configs() -> None:
+    for config in sorted((ROOT / "configs").glob("*.yaml")):
+        result = topics("validate", str(config))
+        assert result.returncode == 0, (config, result.stderr)
+
+
+def test_validate_rejects_unknown_key_in_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("hdbscan:\n  min_cluster_sise: 5\n", encoding="utf-8")
+    assert_one_line_error(topics("validate", str(config)), f"{config}:2", "min_cluster_size")
+
+
+def test_set_override_error_names_key() -> None:
+    result = topics("validate", "configs/default.yaml", "--set", "umap.n_neighbors=1")
+    assert_one_line_error(result, "umap.n_neighbors", "≥ 2", "Got 1")
+
+
+def test_unknown_backend_is_a_config_error() -> None:
+    result = topics("validate", "configs/default.yaml", "--set", "embedding.backend=bert")
+    assert_one_line_error(result, "embedding.backend", "'bert'")
+
+
+def test_run_with_missing_corpus_exits_2(tmp_path: Path) -> None:
+    result = topics("run", "configs/default.yaml", "--set",
+                    f'corpus.paths=["{tmp_path}/nothing-here.jsonl"]',
+                    "--set", f"output.dir={tmp_path}")
+    assert_one_line_error(result, "nothing-here.jsonl")
+    assert not any(tmp_path.iterdir())
+
+
+def test_run_with_broken_jsonl_names_file_and_line(tmp_path: Path) -> None:
+    corpus = tmp_path / "broken.jsonl"
+    corpus.write_text('{"abstract": "fine text about graphs and networks"}\n{oops\n', "utf-8")
+    result = topics("run", "configs/default.yaml", "--set", f'corpus.paths=["{corpus}"]',
+                    "--set", f"output.dir={tmp_path / 'out'}")
+    assert_one_line_error(result, f"{corpus}:2")
+
+
+def test_explain_lists_every_section() -> None:
+    result = topics("validate", "--explain")
+    assert result.returncode == 0
+    for key in ["run.seed", "corpus.fields.text", "embedding.backend", "umap.n_neighbors",
+                "hdbscan.min_cluster_size", "topics.outliers.strategy", "output.dir"]:
+        assert key in result.stdout
+
+
+def test_init_writes_a_valid_starter(tmp_path: Path) -> None:
+    target = tmp_path / "mine.yaml"
+    assert topics("init", str(target)).returncode == 0
+    assert "corpus:" in target.read_text("utf-8")
+    assert topics("validate", str(target)).returncode == 0
+    assert_one_line_error(topics("init", str(target)), "already exists")
+
+
+def test_help_for_every_command() -> None:
+    for command in ["run", "validate", "init", "report", "open", "sweep"]:
+        result = topics(command, "--help")
+        assert result.returncode == 0 and "Usage" in result.stdout, command
+
+
+@pytest.mark.usefixtures("sample_run")
+def test_run_prints_run_folder_last(session_dir: Path) -> None:
+    """Re-running the default config reuses the session's cache and prints the folder last."""
+    result = topics("run", "configs/default.yaml", "--quiet", "--set", "run.name=cli",
+                    "--set", f"output.dir={session_dir / 'reports'}",
+                    "--set", f"cache.dir={session_dir / 'cache'}")
+    assert result.returncode == 0, result.stderr
+    last = result.stdout.strip().splitlines()[-1]
+    assert Path(last) == session_dir / "reports" / "cli"
+    assert (Path(last) / "index.html").is_file()
+
+
+def test_report_rebuilds_page_without_refitting(sample_run) -> None:
+    page = sample_run.run_dir / "index.html"
+    page.unlink()
+    result = topics("report", str(sample_run.run_dir))
+    assert result.returncode == 0, result.stderr
+    assert page.is_file() and page.stat().st_size > 100_000
+
+
+def test_report_on_non_run_folder_is_an_error(tmp_path: Path) -> None:
+    assert_one_line_error(topics("report", str(tmp_path)), "not a run folder")
