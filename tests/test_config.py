@@ -122,3 +122,10 @@ def test_config_is_frozen() -> None:
     config = RunConfig()
     with pytest.raises(Exception):  # noqa: B017 (pydantic raises ValidationError)
         config.run.seed = 3  # type: ignore[misc]
+
+
+def test_readme_documents_every_key() -> None:
+    """The README's config reference is generated from the schema; it must not drift."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    missing = [key for key, _, _ in explain() if f"`{key}`" not in readme]
+    assert missing == []

@@ -50,7 +50,7 @@ class SweepSpec(BaseModel):
     samples: int = Field(10, ge=1, description="random: how many settings to draw.")
     seed: int = Field(0, ge=0, description="random: sampling seed.")
     objective: Objective = Field(default_factory=Objective, description="What 'best' means.")
-    report: bool = Field(False, description="Write each trial's index.html (slower).")
+    report: bool = Field(True, description="Write each trial's index.html (linked from sweep.html).")
 
 
 def _override(key: str, value: Any) -> str:
