@@ -73,3 +73,14 @@ def test_array_cache_round_trip_and_disabled(tmp_path: Path) -> None:
     disabled = ArrayCache(None, "umap")
     disabled.put("k", np.zeros(2))
     assert disabled.get("k") is None
+
+
+def test_json_cache_round_trip_and_corruption(tmp_path: Path) -> None:
+    from topics.cache import JsonCache
+
+    cache = JsonCache(tmp_path, "tokens")
+    cache.put("k", ["模型 训练", "graph neural"])
+    assert cache.get("k") == ["模型 训练", "graph neural"]
+    (tmp_path / "tokens" / "k.json.gz").write_bytes(b"\x1f\x8b broken")
+    assert cache.get("k") is None
+    assert JsonCache(None, "tokens").get("k") is None

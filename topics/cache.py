@@ -18,6 +18,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -175,6 +176,41 @@ def embed_with_store(
             progress(len(rows))
     assert vectors is not None  # texts is never empty: the corpus loader rejects empty corpora
     return vectors, len(missing)
+
+
+class JsonCache:
+    """JSON-able values (e.g. tokenized documents) keyed by a digest, gzip-compressed on disk."""
+
+    def __init__(self, root: Path | None, kind: str) -> None:
+        self.folder = None if root is None else Path(root) / kind
+
+    def get(self, key: str) -> Any:
+        """The cached value for ``key``, or ``None`` (a corrupt file counts as a miss)."""
+        import gzip
+
+        if self.folder is None:
+            return None
+        try:
+            with gzip.open(self.folder / f"{key}.json.gz", "rt", encoding="utf-8") as stream:
+                return json.load(stream)
+        except (OSError, ValueError, EOFError):
+            return None
+
+    def put(self, key: str, value: Any) -> None:
+        """Store ``value`` under ``key`` atomically."""
+        import gzip
+
+        if self.folder is None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json.gz")
+        try:
+            with os.fdopen(handle, "wb") as raw, gzip.open(raw, "wt", encoding="utf-8") as stream:
+                json.dump(value, stream, ensure_ascii=False)
+            os.replace(temp, self.folder / f"{key}.json.gz")
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
 
 
 class ArrayCache:

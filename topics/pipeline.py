@@ -250,7 +250,9 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
         clusters = cluster(reduced, config.hdbscan, config.run.seed)
         note["text"] = f"min_cluster_size={clusters.min_cluster_size}"
     with clock.stage("represent") as note:
-        topics = represent(corpus, embeddings, reduced, clusters, config.topics, _word_embedder(config))
+        topics = represent(
+            corpus, embeddings, reduced, clusters, config.topics, _word_embedder(config), root
+        )
         found = len(set(topics.assignments.tolist()) - {-1})
         note["text"] = f"{found} topics, {(topics.assignments == -1).sum()} outliers"
     with clock.stage("evaluate") as note:

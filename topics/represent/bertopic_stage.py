@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -59,23 +60,32 @@ class PrecomputedClusters:
 
 
 _TOKENIZED: dict[str, list[str]] = {}
+TOKENIZER_VERSION = "mixed-1"  # bump when the tokenizer or stopword lists change output
 
 
-def tokenize_corpus(texts: Sequence[str], extra_stopwords: Sequence[str] = ()) -> list[str]:
+def tokenize_corpus(
+    texts: Sequence[str], extra_stopwords: Sequence[str] = (), cache_dir: Path | None = None
+) -> list[str]:
     """Tokenize every document once (BERTopic #2507) and join its tokens with spaces.
 
-    The last result is kept in memory, so the trials of a sweep and stability refits over the
-    same corpus tokenize it once (jieba is the slowest part of the representation).
+    The result is kept in memory (sweep trials and stability refits reuse it) and, with a cache
+    folder, on disk: jieba is the slowest part of re-tuning a large Chinese corpus.
     """
-    from topics.cache import digest, text_hash
+    from topics.cache import JsonCache, digest, text_hash
     from topics.text.tokenizer import MixedTokenizer
 
-    key = digest([text_hash(t) for t in texts], sorted(extra_stopwords))
-    if key not in _TOKENIZED:
+    key = digest(TOKENIZER_VERSION, [text_hash(t) for t in texts], sorted(extra_stopwords))
+    if key in _TOKENIZED:
+        return _TOKENIZED[key]
+    store = JsonCache(cache_dir, "tokens")
+    joined = store.get(key)
+    if not isinstance(joined, list) or len(joined) != len(texts):
         tokenizer = MixedTokenizer(extra_stopwords)
-        _TOKENIZED.clear()
-        _TOKENIZED[key] = [" ".join(tokenizer(text)) for text in texts]
-    return _TOKENIZED[key]
+        joined = [" ".join(tokenizer(text)) for text in texts]
+        store.put(key, joined)
+    _TOKENIZED.clear()
+    _TOKENIZED[key] = joined
+    return joined
 
 
 def build_vocabulary(joined: Sequence[str], section: TopicsSection) -> list[str]:
@@ -147,6 +157,7 @@ def represent(
     clusters: Clusters,
     section: TopicsSection,
     word_embedder: Any = None,
+    cache_dir: Path | None = None,
 ) -> Topics:
     """Fit BERTopic's representation on precomputed embeddings, reduction and clusters.
 
@@ -158,6 +169,8 @@ def represent(
         The ``topics`` config section.
     word_embedder:
         Embedder used by KeyBERTInspired/MMR to embed candidate words (``None`` for c-TF-IDF).
+    cache_dir:
+        Where tokenized documents are cached (``None``: memory only).
 
     Returns
     -------
@@ -170,7 +183,7 @@ def represent(
 
     from topics.registry import representations
 
-    joined = tokenize_corpus(corpus.texts, section.extra_stopwords)
+    joined = tokenize_corpus(corpus.texts, section.extra_stopwords, cache_dir)
     vocabulary = build_vocabulary(joined, section)
     vectorizer = CountVectorizer(
         analyzer=split_on_spaces, lowercase=False, vocabulary=vocabulary or ["_"]
