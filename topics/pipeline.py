@@ -23,6 +23,7 @@ import numpy as np
 from topics.cache import ArrayCache, VectorStore, digest, embed_with_store, text_hash
 from topics.cluster import cluster, reduce
 from topics.config import RunConfig, UmapSection, config_to_dict
+from topics.errors import ConfigError
 from topics.types import Clusters, Corpus, Embeddings, Reduced, Topics
 
 
@@ -89,27 +90,96 @@ def embed_corpus(corpus: Corpus, config: RunConfig, progress: Progress) -> Embed
     """Document vectors from the cache where present; only the misses are embedded.
 
     Backends fitted on the whole corpus (TF-IDF) are cached per corpus instead of per document,
-    since adding one document changes every vector.
+    since adding one document changes every vector. A combined backend takes each component's
+    block from that component's own cache.
     """
     embedder = make_embedder(config)
+    root = Path(config.cache.dir) if config.cache.enabled else None
+    vectors, fingerprint, computed = _cached_vectors(
+        embedder, corpus, root, config.embedding.batch_size, progress
+    )
+    return Embeddings(
+        vectors=vectors,
+        backend=config.embedding.backend,
+        cache_key=digest(fingerprint, [text_hash(t) for t in corpus.texts]),
+        from_cache=computed == 0,
+    )
+
+
+def _cached_vectors(
+    embedder: Any, corpus: Corpus, root: Path | None, batch_size: int, progress: Progress
+) -> tuple[np.ndarray, str, int]:
+    """``(vectors, fingerprint, rows computed)`` for one embedder, through the vector store."""
+    components = getattr(embedder, "components", None)
+    if components and hasattr(embedder, "combine"):
+        parts = [_cached_vectors(c, corpus, root, batch_size, _Silent()) for c in components]
+        progress.advance(len(corpus))
+        return (
+            embedder.combine([vectors for vectors, _, _ in parts]),
+            embedder.fingerprint(),
+            sum(computed for _, _, computed in parts),
+        )
     fingerprint = embedder.fingerprint()
-    corpus_digest = digest([text_hash(t) for t in corpus.texts])
     corpus_fitted = bool(getattr(embedder, "corpus_fitted", False))
     if corpus_fitted:
-        fingerprint = f"{fingerprint}|corpus={corpus_digest}"
-    root = Path(config.cache.dir) if config.cache.enabled else None
+        fingerprint += f"|corpus={digest([text_hash(t) for t in corpus.texts])}"
     store = VectorStore(root, fingerprint)
-    batch = len(corpus) if corpus_fitted else config.embedding.batch_size
 
     def embed_rows(rows: list[int]) -> np.ndarray:
         return embedder.embed([corpus.texts[r] for r in rows], [corpus.ids[r] for r in rows])
 
+    batch = len(corpus) if corpus_fitted else batch_size
     vectors, computed = embed_with_store(corpus.texts, embed_rows, store, batch, progress.advance)
-    return Embeddings(
-        vectors=vectors,
-        backend=config.embedding.backend,
-        cache_key=digest(fingerprint, corpus_digest),
-        from_cache=computed == 0,
+    return vectors, fingerprint, computed
+
+
+def _use_vectors(corpus: Corpus, config: RunConfig) -> np.ndarray | None:
+    """USE vectors of the corpus when the run's backend computes them anyway, else ``None``.
+
+    Translation detection is tuned on full USE (static vectors put unrelated papers as close as
+    translations), so it runs only where USE vectors are already at hand (cache hits).
+    """
+    backend = config.embedding.backend
+    if backend != "use" and not (backend == "combined" and "use" in config.embedding.components):
+        return None
+    use_only = config.embedding.model_copy(update={"backend": "use"})
+    embedder = make_embedder(config.model_copy(update={"embedding": use_only}))
+    root = Path(config.cache.dir) if config.cache.enabled else None
+    vectors, _, _ = _cached_vectors(embedder, corpus, root, config.embedding.batch_size, _Silent())
+    return vectors
+
+
+def mark_translations(
+    corpus: Corpus, embeddings: Embeddings, config: RunConfig
+) -> tuple[Corpus, Embeddings]:
+    """Record ``duplicate_of`` for likely zh/en translation pairs; drop them if configured."""
+    from dataclasses import replace
+
+    from topics.crosslingual import find_translation_duplicates
+
+    langs = set(corpus.langs)
+    if not {"zh", "en"} <= langs:
+        return corpus, embeddings
+    vectors = embeddings.vectors if config.embedding.backend == "use" else _use_vectors(corpus, config)
+    if vectors is None:
+        if config.corpus.dedup == "translations":
+            raise ConfigError(
+                "The 'corpus.dedup' parameter 'translations' needs USE vectors: set "
+                "embedding.backend to 'use' or to 'combined' with 'use' among its components. "
+                f"Got embedding.backend '{config.embedding.backend}' instead."
+            )
+        return corpus, embeddings
+    duplicate_of = find_translation_duplicates(corpus.ids, corpus.texts, corpus.langs, vectors)
+    flagged = sum(1 for d in duplicate_of if d)
+    corpus = replace(corpus, duplicate_of=duplicate_of, translation_duplicates=flagged)
+    if config.corpus.dedup != "translations" or not any(duplicate_of):
+        return corpus, embeddings
+    keep = np.array([d is None for d in duplicate_of])
+    kept = corpus.subset(np.flatnonzero(keep))
+    return kept, replace(
+        embeddings,
+        vectors=embeddings.vectors[keep],
+        cache_key=digest(embeddings.cache_key, "without-translations", kept.ids),
     )
 
 
@@ -243,6 +313,9 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
     with clock.stage("embed", total=len(corpus)) as note:
         embeddings = embed_corpus(corpus, config, clock.progress)
         note["text"] = "from cache" if embeddings.from_cache else config.embedding.backend
+        corpus, embeddings = mark_translations(corpus, embeddings, config)
+        if corpus.translation_duplicates:
+            note["text"] += f"; {corpus.translation_duplicates} translation duplicate(s)"
     with clock.stage("reduce") as note:
         reduced = reduce_cached(embeddings, config.umap, config.run.seed, umap_cache)
         note["text"] = "from cache" if reduced.from_cache else f"UMAP → {reduced.coords.shape[1]}-d"
@@ -334,7 +407,6 @@ def _manifest(
     for topic, lang in zip(topics.assignments.tolist(), corpus.langs, strict=True):
         bucket = topic_languages.setdefault(str(topic), {})
         bucket[lang] = bucket.get(lang, 0) + 1
-    duplicates_of = corpus.duplicate_of or []
     return {
         "run": {
             "name": config.run.name,
@@ -347,7 +419,7 @@ def _manifest(
         "counts": {
             "documents_read": corpus.documents_read,
             "duplicates_dropped": corpus.duplicates_dropped,
-            "translation_duplicates": sum(1 for d in duplicates_of if d),
+            "translation_duplicates": corpus.translation_duplicates,
             "documents": len(corpus),
             "topics": int(len(set(topics.assignments.tolist()) - {-1})),
             "outliers": int((topics.assignments == -1).sum()),

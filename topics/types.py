@@ -36,6 +36,8 @@ class Corpus:
     duplicate_of:
         For each kept document, the id of the earlier document it translates (``None`` if not
         a translation duplicate); filled by the translation-duplicate detector.
+    translation_duplicates:
+        How many documents the detector flagged (kept or dropped, per ``corpus.dedup``).
     """
 
     ids: list[str]
@@ -48,6 +50,7 @@ class Corpus:
     documents_read: int = 0
     duplicates_dropped: int = 0
     duplicate_of: list[str | None] | None = None
+    translation_duplicates: int = 0
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -70,6 +73,7 @@ class Corpus:
             documents_read=self.documents_read,
             duplicates_dropped=self.duplicates_dropped,
             duplicate_of=pick(self.duplicate_of),
+            translation_duplicates=self.translation_duplicates,
         )
 
 

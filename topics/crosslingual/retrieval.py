@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from topics.crosslingual.duplicates import _unit_rows, nearest_neighbours
+from topics.crosslingual.duplicates import nearest_neighbours, unit_rows
 
 
 def retrieval_recall_at_1(zh_vectors: np.ndarray, en_vectors: np.ndarray) -> tuple[float, float]:
@@ -28,10 +28,12 @@ def retrieval_recall_at_1(zh_vectors: np.ndarray, en_vectors: np.ndarray) -> tup
     >>> retrieval_recall_at_1(eye, eye)
     (1.0, 1.0)
     """
-    zh = _unit_rows(zh_vectors)
-    en = _unit_rows(en_vectors)
+    zh = unit_rows(zh_vectors)
+    en = unit_rows(en_vectors)
     if zh.shape != en.shape:
-        raise ValueError(f"zh_vectors {zh.shape} and en_vectors {en.shape} must have one row per pair")
+        raise ValueError(
+            f"zh_vectors {zh.shape} and en_vectors {en.shape} must have one row per pair"
+        )
     if len(zh) == 0:
         raise ValueError("retrieval_recall_at_1 needs at least one pair")
     expected = np.arange(len(zh))

@@ -49,11 +49,19 @@ class CombinedEmbedder:
 
     def embed(self, texts: Sequence[str], ids: Sequence[str]) -> np.ndarray:
         check_aligned(texts, ids)
-        blocks = [
-            weight * l2_normalize(component.embed(texts, ids))
-            for component, weight in zip(self.components, self.weights, strict=True)
+        return self.combine([component.embed(texts, ids) for component in self.components])
+
+    def combine(self, blocks: Sequence[np.ndarray]) -> np.ndarray:
+        """Join the components' vectors (one block each, rows aligned) into combined vectors.
+
+        Separate from :meth:`embed` so the pipeline can take each block from the per-document
+        cache: switching from ``use`` to ``use + tfidf`` must not embed USE again.
+        """
+        weighted = [
+            weight * l2_normalize(np.asarray(block, dtype=np.float32))
+            for block, weight in zip(blocks, self.weights, strict=True)
         ]
-        return l2_normalize(np.concatenate(blocks, axis=1))
+        return l2_normalize(np.concatenate(weighted, axis=1))
 
 
 @embedders.register("combined")
