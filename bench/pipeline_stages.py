@@ -30,9 +30,20 @@ CASES = {
 
 
 def run_once(name: str, overrides: list[str], work: Path) -> dict:
-    command = [sys.executable, "-m", "topics", "run", str(ROOT / "configs" / "default.yaml"),
-               "--quiet", "--set", f"output.dir={work / 'reports'}",
-               "--set", f"cache.dir={work / 'cache'}", "--set", f"run.name={name}"]
+    command = [
+        sys.executable,
+        "-m",
+        "topics",
+        "run",
+        str(ROOT / "configs" / "default.yaml"),
+        "--quiet",
+        "--set",
+        f"output.dir={work / 'reports'}",
+        "--set",
+        f"cache.dir={work / 'cache'}",
+        "--set",
+        f"run.name={name}",
+    ]
     for override in overrides:
         command += ["--set", override]
     began = time.perf_counter()
@@ -72,20 +83,36 @@ def main() -> None:
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "pipeline_stages.json").write_text(json.dumps(payload, indent=1), "utf-8")
-    stages = ["load", "embed", "reduce", "cluster", "represent", "evaluate", "map2d", "outputs",
-              "report", "total"]
-    lines = [f"# Pipeline stages ({payload['date']}, {payload['machine']}, load average at end "
-             f"{payload['load_average_at_end'][0]:.1f})", "",
-             "| case | cache | docs | topics | outliers | " + " | ".join(stages)
-             + " | peak RSS MB |", "|---" * (len(stages) + 6) + "|"]
+    stages = [
+        "load",
+        "embed",
+        "reduce",
+        "cluster",
+        "represent",
+        "evaluate",
+        "map2d",
+        "outputs",
+        "report",
+        "total",
+    ]
+    lines = [
+        f"# Pipeline stages ({payload['date']}, {payload['machine']}, load average at end "
+        f"{payload['load_average_at_end'][0]:.1f})",
+        "",
+        "| case | cache | docs | topics | outliers | " + " | ".join(stages) + " | peak RSS MB |",
+        "|---" * (len(stages) + 6) + "|",
+    ]
     for row in rows:
         cells = [f"{row['timings'].get(s, 0):.1f}" for s in stages]
-        lines.append(f"| {row['case']} | {row['phase']} | {row['documents']} | {row['topics']} | "
-                     f"{row['outlier_share']:.0%} | " + " | ".join(cells)
-                     + f" | {row['peak_rss_mb']:.0f} |")
+        lines.append(
+            f"| {row['case']} | {row['phase']} | {row['documents']} | {row['topics']} | "
+            f"{row['outlier_share']:.0%} | " + " | ".join(cells) + f" | {row['peak_rss_mb']:.0f} |"
+        )
     lines.append("")
-    lines.append("Seconds per stage from each run's manifest; each run is its own process. "
-                 "'warm' re-runs the same config: embeddings and UMAP come from the cache.")
+    lines.append(
+        "Seconds per stage from each run's manifest; each run is its own process. "
+        "'warm' re-runs the same config: embeddings and UMAP come from the cache."
+    )
     (RESULTS / "pipeline_stages.md").write_text("\n".join(lines) + "\n", "utf-8")
     print("\n".join(lines))
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
 
-from topics.cache import ArrayCache, VectorStore, embed_with_store
+from topics.cache import ArrayCache, VectorStore, embed_with_store, text_hash
 
 
 def fake_vectors(texts: list[str]) -> np.ndarray:
@@ -33,7 +34,9 @@ def test_only_missing_documents_are_embedded(tmp_path: Path) -> None:
 
 
 def test_fingerprint_separates_models(tmp_path: Path) -> None:
-    embed_with_store(["a text"], lambda rows: fake_vectors(["a text"]), VectorStore(tmp_path, "m1"), 4)
+    embed_with_store(
+        ["a text"], lambda rows: fake_vectors(["a text"]), VectorStore(tmp_path, "m1"), 4
+    )
     vectors, found = VectorStore(tmp_path, "m2").lookup(["whatever"])
     assert vectors is None and not found.any()
 
@@ -47,11 +50,9 @@ def test_interrupted_embedding_keeps_finished_batches(tmp_path: Path) -> None:
             raise KeyboardInterrupt
         return fake_vectors([texts[r] for r in rows])
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         embed_with_store(texts, failing, store, batch_size=3)
-    except KeyboardInterrupt:
-        pass
-    _, found = store.lookup([__import__("topics.cache").cache.text_hash(t) for t in texts])
+    _, found = store.lookup([text_hash(t) for t in texts])
     assert found.tolist() == [True] * 6 + [False] * 4
     assert not list((tmp_path / "embeddings").rglob(".tmp-*"))
 

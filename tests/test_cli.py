@@ -16,8 +16,9 @@ CLI = [sys.executable, "-m", "topics"]
 
 def topics(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     env = os.environ | {"COLUMNS": "200", "NO_COLOR": "1"}
-    return subprocess.run([*CLI, *args], cwd=cwd, capture_output=True, text=True, env=env,
-                          timeout=600)
+    return subprocess.run(
+        [*CLI, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=600
+    )
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
@@ -52,9 +53,14 @@ def test_unknown_backend_is_a_config_error() -> None:
 
 
 def test_run_with_missing_corpus_exits_2(tmp_path: Path) -> None:
-    result = topics("run", "configs/default.yaml", "--set",
-                    f'corpus.paths=["{tmp_path}/nothing-here.jsonl"]',
-                    "--set", f"output.dir={tmp_path}")
+    result = topics(
+        "run",
+        "configs/default.yaml",
+        "--set",
+        f'corpus.paths=["{tmp_path}/nothing-here.jsonl"]',
+        "--set",
+        f"output.dir={tmp_path}",
+    )
     assert_one_line_error(result, "nothing-here.jsonl")
     assert not any(tmp_path.iterdir())
 
@@ -62,16 +68,29 @@ def test_run_with_missing_corpus_exits_2(tmp_path: Path) -> None:
 def test_run_with_broken_jsonl_names_file_and_line(tmp_path: Path) -> None:
     corpus = tmp_path / "broken.jsonl"
     corpus.write_text('{"abstract": "fine text about graphs and networks"}\n{oops\n', "utf-8")
-    result = topics("run", "configs/default.yaml", "--set", f'corpus.paths=["{corpus}"]',
-                    "--set", f"output.dir={tmp_path / 'out'}")
+    result = topics(
+        "run",
+        "configs/default.yaml",
+        "--set",
+        f'corpus.paths=["{corpus}"]',
+        "--set",
+        f"output.dir={tmp_path / 'out'}",
+    )
     assert_one_line_error(result, f"{corpus}:2")
 
 
 def test_explain_lists_every_section() -> None:
     result = topics("validate", "--explain")
     assert result.returncode == 0
-    for key in ["run.seed", "corpus.fields.text", "embedding.backend", "umap.n_neighbors",
-                "hdbscan.min_cluster_size", "topics.outliers.strategy", "output.dir"]:
+    for key in [
+        "run.seed",
+        "corpus.fields.text",
+        "embedding.backend",
+        "umap.n_neighbors",
+        "hdbscan.min_cluster_size",
+        "topics.outliers.strategy",
+        "output.dir",
+    ]:
         assert key in result.stdout
 
 
@@ -92,9 +111,17 @@ def test_help_for_every_command() -> None:
 @pytest.mark.usefixtures("sample_run")
 def test_run_prints_run_folder_last(session_dir: Path) -> None:
     """Re-running the default config reuses the session's cache and prints the folder last."""
-    result = topics("run", "configs/default.yaml", "--quiet", "--set", "run.name=cli",
-                    "--set", f"output.dir={session_dir / 'reports'}",
-                    "--set", f"cache.dir={session_dir / 'cache'}")
+    result = topics(
+        "run",
+        "configs/default.yaml",
+        "--quiet",
+        "--set",
+        "run.name=cli",
+        "--set",
+        f"output.dir={session_dir / 'reports'}",
+        "--set",
+        f"cache.dir={session_dir / 'cache'}",
+    )
     assert result.returncode == 0, result.stderr
     last = result.stdout.strip().splitlines()[-1]
     assert Path(last) == session_dir / "reports" / "cli"

@@ -112,8 +112,14 @@ def test_corpus_paths_resolve_relative_to_config(tmp_path: Path) -> None:
 def test_every_key_is_documented() -> None:
     rows = explain()
     keys = {key for key, _, _ in rows}
-    assert {"run.name", "run.seed", "corpus.paths", "corpus.fields.text", "embedding.backend",
-            "output.dir"} <= keys
+    assert {
+        "run.name",
+        "run.seed",
+        "corpus.paths",
+        "corpus.fields.text",
+        "embedding.backend",
+        "output.dir",
+    } <= keys
     undocumented = [key for key, _, description in rows if not description.strip()]
     assert undocumented == []
 

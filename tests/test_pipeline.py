@@ -28,8 +28,15 @@ def distinct_sample_abstracts() -> set[str]:
 
 def test_run_folder_has_every_file(sample_run) -> None:
     run_dir = sample_run.run_dir
-    for name in ["topics.csv", "documents.parquet", "manifest.json", "topic_words.json",
-                 "map2d.npy", "topic_vectors.npy", "index.html"]:
+    for name in [
+        "topics.csv",
+        "documents.parquet",
+        "manifest.json",
+        "topic_words.json",
+        "map2d.npy",
+        "topic_vectors.npy",
+        "index.html",
+    ]:
         assert (run_dir / name).is_file(), name
     assert (run_dir / "model" / "topics.json").is_file()
     assert any((run_dir / "model").glob("*.safetensors"))
@@ -53,9 +60,19 @@ def test_manifest_counts_timings_and_metrics(sample_run) -> None:
     assert counts["duplicates_dropped"] == 6
     assert counts["documents"] == 54
     assert counts["topics"] >= 2
-    assert counts["outliers"] == int((pd.read_parquet(sample_run.run_dir / "documents.parquet")
-                                      ["topic"] == -1).sum())
-    for stage in ["load", "embed", "reduce", "cluster", "represent", "evaluate", "outputs", "total"]:
+    assert counts["outliers"] == int(
+        (pd.read_parquet(sample_run.run_dir / "documents.parquet")["topic"] == -1).sum()
+    )
+    for stage in [
+        "load",
+        "embed",
+        "reduce",
+        "cluster",
+        "represent",
+        "evaluate",
+        "outputs",
+        "total",
+    ]:
         assert manifest["timings"][stage] >= 0
     assert manifest["config"]["run"]["seed"] == 42
     assert manifest["versions"]["bertopic"] == "0.17.4"
@@ -64,8 +81,18 @@ def test_manifest_counts_timings_and_metrics(sample_run) -> None:
 
 def test_topics_table_columns_and_sizes(sample_run) -> None:
     table = pd.read_csv(sample_run.run_dir / "topics.csv")
-    for column in ["topic", "size", "label", "words", "share_zh", "share_en",
-                   "label_en", "label_zh", "words_en", "words_zh"]:
+    for column in [
+        "topic",
+        "size",
+        "label",
+        "words",
+        "share_zh",
+        "share_en",
+        "label_en",
+        "label_zh",
+        "words_en",
+        "words_zh",
+    ]:
         assert column in table.columns
     assert table["size"].sum() == 54
     if -1 in set(table["topic"]):
@@ -73,7 +100,7 @@ def test_topics_table_columns_and_sizes(sample_run) -> None:
 
 
 def test_topic_words_are_clean(sample_run) -> None:
-    """No stopword, number or punctuation among any topic's top-10 words (field notes: 的_我们_和_了)."""
+    """No stopword, number or punctuation in any top-10 (field notes: 的_我们_和_了)."""
     stop = stopwords()
     table = pd.read_csv(sample_run.run_dir / "topics.csv", keep_default_na=False)
     for row in table[table["topic"] != -1].itertuples():

@@ -26,7 +26,9 @@ from topics.pipeline import run_pipeline
         ("reduce", ["topics.nr_topics=2", "hdbscan.min_cluster_size=3"]),
     ],
 )
-def test_representation_options(sample_run, session_dir: Path, name: str, overrides: list[str]) -> None:
+def test_representation_options(
+    sample_run, session_dir: Path, name: str, overrides: list[str]
+) -> None:
     result = run_pipeline(
         make_config(session_dir, f"run.name=opt-{name}", "output.report=false", *overrides)
     )
@@ -36,8 +38,14 @@ def test_representation_options(sample_run, session_dir: Path, name: str, overri
     assert all(row.words for row in real.itertuples())
     documents = pd.read_parquet(result.run_dir / "documents.parquet")
     if name == "outliers":
-        baseline = run_pipeline(make_config(session_dir, "run.name=opt-base", "output.report=false",
-                                            "hdbscan.min_cluster_size=5"))
+        baseline = run_pipeline(
+            make_config(
+                session_dir,
+                "run.name=opt-base",
+                "output.report=false",
+                "hdbscan.min_cluster_size=5",
+            )
+        )
         assert (documents["topic"] == -1).sum() < (baseline.topics.assignments == -1).sum()
     if name == "reduce":
         assert len(real) <= 2
@@ -47,12 +55,22 @@ def test_representation_options(sample_run, session_dir: Path, name: str, overri
 def test_killed_run_keeps_previous_report_and_cache(sample_run, session_dir: Path) -> None:
     """SIGKILL in the middle of a run: the finished report and every cache file stay usable."""
     before = {p.name: p.read_bytes() for p in sample_run.run_dir.iterdir() if p.is_file()}
-    command = [sys.executable, "-m", "topics", "run", str(ROOT / "configs" / "default.yaml"),
-               "--set", f"output.dir={session_dir / 'reports'}",
-               "--set", f"cache.dir={session_dir / 'cache'}",
-               "--set", "run.seed=7"]  # a new seed: UMAP must be refitted, so there is time to kill
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    command = [
+        sys.executable,
+        "-m",
+        "topics",
+        "run",
+        str(ROOT / "configs" / "default.yaml"),
+        "--set",
+        f"output.dir={session_dir / 'reports'}",
+        "--set",
+        f"cache.dir={session_dir / 'cache'}",
+        "--set",
+        "run.seed=7",
+    ]  # a new seed: UMAP must be refitted, so there is time to kill
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
     time.sleep(12)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=30)

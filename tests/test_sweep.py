@@ -28,7 +28,9 @@ def write_sweep(folder: Path, session_dir: Path, grid: dict) -> Path:
     return path
 
 
-def test_sweep_reuses_caches_and_picks_a_best(sample_run, session_dir: Path, tmp_path: Path) -> None:
+def test_sweep_reuses_caches_and_picks_a_best(
+    sample_run, session_dir: Path, tmp_path: Path
+) -> None:
     grid = {"hdbscan.min_cluster_size": [3, 5], "hdbscan.cluster_selection_method": ["eom", "leaf"]}
     result = run_sweep(write_sweep(tmp_path, session_dir, grid), tmp_path / "out")
     assert len(result.trials) == 4

@@ -18,7 +18,8 @@ from topics.pipeline import run_pipeline
 def bilingual_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Both sides of 40 real ChinaXiv zh/en abstract pairs, as one JSONL corpus."""
     source = DATA / "crosslingual" / "chinaxiv_pairs_40.jsonl.gz"
-    rows = [json.loads(line) for line in gzip.open(source, "rt", encoding="utf-8")]
+    with gzip.open(source, "rt", encoding="utf-8") as stream:
+        rows = [json.loads(line) for line in stream]
     path = tmp_path_factory.mktemp("bilingual") / "pairs.jsonl"
     with path.open("w", encoding="utf-8") as stream:
         for row in rows:
@@ -28,7 +29,9 @@ def bilingual_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_translation_duplicates_recorded_then_dropped(bilingual_corpus: Path, session_dir: Path) -> None:
+def test_translation_duplicates_recorded_then_dropped(
+    bilingual_corpus: Path, session_dir: Path
+) -> None:
     paths = f'corpus.paths=["{bilingual_corpus}"]'
     kept = run_pipeline(make_config(session_dir, paths, "run.name=pairs", "output.report=false"))
     documents = pd.read_parquet(kept.run_dir / "documents.parquet")
@@ -40,8 +43,15 @@ def test_translation_duplicates_recorded_then_dropped(bilingual_corpus: Path, se
         assert row.duplicate_of.split("#")[0] == row.id.split("#")[0]
         assert row.duplicate_of != row.id
 
-    dropped = run_pipeline(make_config(session_dir, paths, "run.name=pairs-dedup",
-                                       "corpus.dedup=translations", "output.report=false"))
+    dropped = run_pipeline(
+        make_config(
+            session_dir,
+            paths,
+            "run.name=pairs-dedup",
+            "corpus.dedup=translations",
+            "output.report=false",
+        )
+    )
     assert dropped.manifest["cache"]["embeddings"] == "hit"
     remaining = pd.read_parquet(dropped.run_dir / "documents.parquet")
     assert len(remaining) == 80 - len(flagged)
@@ -50,8 +60,12 @@ def test_translation_duplicates_recorded_then_dropped(bilingual_corpus: Path, se
 
 
 def test_translation_dedup_needs_use_vectors(bilingual_corpus: Path, tmp_path: Path) -> None:
-    config = make_config(tmp_path, f'corpus.paths=["{bilingual_corpus}"]', "embedding.backend=tfidf",
-                         "corpus.dedup=translations")
+    config = make_config(
+        tmp_path,
+        f'corpus.paths=["{bilingual_corpus}"]',
+        "embedding.backend=tfidf",
+        "corpus.dedup=translations",
+    )
     with pytest.raises(ConfigError, match="corpus.dedup"):
         run_pipeline(config)
 
@@ -59,8 +73,11 @@ def test_translation_dedup_needs_use_vectors(bilingual_corpus: Path, tmp_path: P
 def test_combined_reuses_cached_use_block(sample_run, session_dir: Path) -> None:
     shards = session_dir / "cache" / "embeddings"
     before = set(shards.rglob("shard-*.npz"))
-    result = run_pipeline(make_config(session_dir, "run.name=combined", "output.report=false",
-                                      "embedding.backend=combined"))
+    result = run_pipeline(
+        make_config(
+            session_dir, "run.name=combined", "output.report=false", "embedding.backend=combined"
+        )
+    )
     added = set(shards.rglob("shard-*.npz")) - before
     assert len(added) == 1, "only the corpus-fitted tfidf block may be computed; USE is cached"
     assert result.manifest["counts"]["documents"] == 54

@@ -34,7 +34,7 @@ SetOption = Annotated[
     list[str] | None,
     typer.Option(
         "--set",
-        help="Override a config key: --set umap.n_neighbors=30 (value parsed as JSON if it can be).",
+        help="Override a config key, e.g. --set umap.n_neighbors=30 (value parsed as JSON).",
     ),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the run folder.")]
@@ -211,17 +211,26 @@ def sweep(
     from topics.sweep import run_sweep
 
     bar = Progress(
-        TextColumn("[bold]sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TextColumn("{task.description}"), console=err, disable=quiet,
+        TextColumn("[bold]sweep"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=err,
+        disable=quiet,
     )
     with bar:
         task = bar.add_task("", total=None)
 
         def on_trial(done: int, total: int, row: dict[str, Any]) -> None:
             metrics = row["metrics"]
-            bar.update(task, completed=done, total=total,
-                       description=f"{row['trial']}: npmi={metrics.get('npmi', float('nan')):.3f}"
-                       f" outliers={metrics.get('outlier_share', float('nan')):.0%}")
+            bar.update(
+                task,
+                completed=done,
+                total=total,
+                description=f"{row['trial']}: npmi={metrics.get('npmi', float('nan')):.3f}"
+                f" outliers={metrics.get('outlier_share', float('nan')):.0%}",
+            )
 
         result = run_sweep(sweep_file, output_dir, on_trial)
     if not quiet and result.best is not None:

@@ -291,10 +291,20 @@ def _describe_error(error: dict[str, Any], source: Path | None) -> str:
     return f"{where}The '{dotted}' parameter must be {expected}. Got {given!r} instead."
 
 
-_BOUNDS = {"greater_than_equal": ("ge", "≥"), "greater_than": ("gt", ">"),
-           "less_than_equal": ("le", "≤"), "less_than": ("lt", "<")}
-_TYPES = {"int": "an int", "float": "a number", "bool": "true or false", "str": "a string",
-          "list": "a list", "dict": "a mapping"}
+_BOUNDS = {
+    "greater_than_equal": ("ge", "≥"),
+    "greater_than": ("gt", ">"),
+    "less_than_equal": ("le", "≤"),
+    "less_than": ("lt", "<"),
+}
+_TYPES = {
+    "int": "an int",
+    "float": "a number",
+    "bool": "true or false",
+    "str": "a string",
+    "list": "a list",
+    "dict": "a mapping",
+}
 
 
 def _kind_of(loc: tuple[Any, ...]) -> str:
@@ -309,7 +319,11 @@ def _kind_of(loc: tuple[Any, ...]) -> str:
         model = annotation
     text = str(annotation) if annotation is not None else ""
     for name, readable in _TYPES.items():
-        if text == f"<class '{name}'>" or text.startswith(f"{name} |") or text.startswith(name + "["):
+        if (
+            text == f"<class '{name}'>"
+            or text.startswith(f"{name} |")
+            or text.startswith(name + "[")
+        ):
             return readable
     return "a value"
 
@@ -383,7 +397,9 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
         except UnicodeDecodeError:
             raise ConfigError(f"{source}: not UTF-8 text.") from None
         if not isinstance(data, dict):
-            raise ConfigError(f"{source}: expected a mapping of sections, got {type(data).__name__}.")
+            raise ConfigError(
+                f"{source}: expected a mapping of sections, got {type(data).__name__}."
+            )
     data = apply_overrides(data, overrides or [])
     config = validate_config(data, source)
     if source is not None:

@@ -160,7 +160,9 @@ def mark_translations(
     langs = set(corpus.langs)
     if not {"zh", "en"} <= langs:
         return corpus, embeddings
-    vectors = embeddings.vectors if config.embedding.backend == "use" else _use_vectors(corpus, config)
+    vectors = (
+        embeddings.vectors if config.embedding.backend == "use" else _use_vectors(corpus, config)
+    )
     if vectors is None:
         if config.corpus.dedup == "translations":
             raise ConfigError(
@@ -375,7 +377,9 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
         manifest["run"]["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
         write_manifest(manifest, folder / "manifest.json")
     run_dir = output_dir / config.run.name
-    return RunResult(run_dir=run_dir, manifest=manifest, corpus=corpus, topics=topics, warnings=warnings)
+    return RunResult(
+        run_dir=run_dir, manifest=manifest, corpus=corpus, topics=topics, warnings=warnings
+    )
 
 
 _SHOWN = {"npmi", "diversity", "outlier_share", "nmi_all", "stability_ari"}
@@ -388,7 +392,11 @@ def _word_embedder(config: RunConfig) -> Any:
     if config.embedding.backend in {"use", "static", "sentence-transformers"}:
         return make_embedder(config)
     # Corpus-fitted or file-backed vectors cannot embed new words: use the static table.
-    return make_embedder(config.model_copy(update={"embedding": config.embedding.model_copy(update={"backend": "static"})}))
+    return make_embedder(
+        config.model_copy(
+            update={"embedding": config.embedding.model_copy(update={"backend": "static"})}
+        )
+    )
 
 
 def _manifest(

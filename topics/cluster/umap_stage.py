@@ -11,7 +11,9 @@ from topics.config import UmapSection
 from topics.types import Embeddings, Reduced
 
 
-def umap_cache_key(embeddings: Embeddings, section: UmapSection, n_components: int, seed: int) -> str:
+def umap_cache_key(
+    embeddings: Embeddings, section: UmapSection, n_components: int, seed: int
+) -> str:
     """Key of a UMAP output: the embeddings' key plus every parameter that changes the result."""
     params = section.model_dump(mode="json") | {"n_components": n_components}
     return digest("umap", embeddings.cache_key, params, seed)

@@ -83,7 +83,9 @@ def write_topic_vectors(topics: Topics, path: Path, dimensions: int) -> None:
 
 def write_manifest(manifest: dict[str, Any], path: Path) -> None:
     """``manifest.json``: resolved config, versions, seed, timings, counts, metrics."""
-    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=_json_default), "utf-8")
+    path.write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2, default=_json_default), "utf-8"
+    )
 
 
 def _json_default(value: Any) -> Any:

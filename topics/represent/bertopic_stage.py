@@ -245,7 +245,11 @@ def represent(
 
 
 def _reduce_outliers(
-    model: Any, joined: list[str], assignments: np.ndarray, vectors: np.ndarray, section: TopicsSection
+    model: Any,
+    joined: list[str],
+    assignments: np.ndarray,
+    vectors: np.ndarray,
+    section: TopicsSection,
 ) -> np.ndarray:
     """BERTopic's reduce_outliers, then refresh the topic words for the new assignments."""
     strategy = section.outliers.strategy

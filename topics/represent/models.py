@@ -28,4 +28,6 @@ def make_mmr(section: TopicsSection) -> Any:
     """Maximal marginal relevance: trade relevance for diversity among a topic's words."""
     from bertopic.representation import MaximalMarginalRelevance
 
-    return MaximalMarginalRelevance(diversity=section.mmr_diversity, top_n_words=section.top_n_words)
+    return MaximalMarginalRelevance(
+        diversity=section.mmr_diversity, top_n_words=section.top_n_words
+    )

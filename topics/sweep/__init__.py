@@ -35,10 +35,11 @@ def _violations(metrics: dict[str, Any], spec: SweepSpec) -> int:
     count = 0
     for name, bound in spec.objective.constraints.items():
         value = metrics.get(name)
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            count += 1
-        elif (bound.min is not None and value < bound.min) or (
-            bound.max is not None and value > bound.max
+        if (
+            value is None
+            or (isinstance(value, float) and math.isnan(value))
+            or (bound.min is not None and value < bound.min)
+            or (bound.max is not None and value > bound.max)
         ):
             count += 1
     return count
@@ -111,8 +112,13 @@ def run_sweep(
         for trial in trials:
             (trials_dir / trial["trial"]).rename(temp / trial["trial"])
         (temp / "trials.json").write_text(
-            json.dumps({"objective": spec.objective.model_dump(), "trials": ranked},
-                       ensure_ascii=False, indent=1), "utf-8")
+            json.dumps(
+                {"objective": spec.objective.model_dump(), "trials": ranked},
+                ensure_ascii=False,
+                indent=1,
+            ),
+            "utf-8",
+        )
         if best is not None:
             _write_best(temp / "best.yaml", base, best, spec)
         write_sweep_page(temp / "sweep.html", spec, ranked)
@@ -133,7 +139,10 @@ def _write_best(path: Path, base: Any, best: dict[str, Any], spec: SweepSpec) ->
     header = (
         f"# Best of sweep '{spec.name}' by {spec.objective.direction} {spec.objective.metric}"
         f" = {value}\n# (constraints: "
-        + ", ".join(f"{k} {v.model_dump(exclude_none=True)}" for k, v in spec.objective.constraints.items())
-        + f"; met: {best['meets_constraints']})\n# Settings: {json.dumps(best['settings'], ensure_ascii=False)}\n"
+        + ", ".join(
+            f"{k} {v.model_dump(exclude_none=True)}" for k, v in spec.objective.constraints.items()
+        )
+        + f"; met: {best['meets_constraints']})\n"
+        + f"# Settings: {json.dumps(best['settings'], ensure_ascii=False)}\n"
     )
     path.write_text(header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")

@@ -9,15 +9,29 @@ from typing import Any
 
 from topics.sweep.spec import SweepSpec
 
-_COLUMNS = ["npmi", "diversity", "outlier_share", "topics", "size_balance", "hygiene",
-            "nmi_all", "ari_all", "stability_ari"]
+_COLUMNS = [
+    "npmi",
+    "diversity",
+    "outlier_share",
+    "topics",
+    "size_balance",
+    "hygiene",
+    "nmi_all",
+    "ari_all",
+    "stability_ari",
+]
 
 
 def _script_json(data: Any) -> str:
     """JSON safe inside a <script> element (no '</script>' or HTML comment can break out)."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
-                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+    for raw, escaped in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
         text = text.replace(raw, escaped)
     return text
 
@@ -42,26 +56,48 @@ def write_sweep_page(path: Path, spec: SweepSpec, trials: list[dict[str, Any]]) 
 
     metrics = [c for c in _COLUMNS if any(c in t["metrics"] for t in trials)]
     keys = list(spec.grid)
-    points = [(float(t["metrics"].get("npmi", float("nan"))),
-               float(t["metrics"].get("outlier_share", float("nan")))) for t in trials]
+    points = [
+        (
+            float(t["metrics"].get("npmi", float("nan"))),
+            float(t["metrics"].get("outlier_share", float("nan"))),
+        )
+        for t in trials
+    ]
     front = pareto_front(points)
-    hover = [html.escape(f"{t['trial']}: " + ", ".join(f"{k}={v}" for k, v in t["settings"].items()))
-             for t in trials]
+    hover = [
+        html.escape(f"{t['trial']}: " + ", ".join(f"{k}={v}" for k, v in t["settings"].items()))
+        for t in trials
+    ]
     figure = go.Figure()
     for on_front, colour, name in ((True, "#d62728", "Pareto front"), (False, "#7f7f7f", "other")):
         rows = [i for i, f in enumerate(front) if f == on_front]
-        figure.add_trace(go.Scatter(
-            x=[points[i][1] for i in rows], y=[points[i][0] for i in rows], mode="markers",
-            name=name, marker={"size": 11, "color": colour}, text=[hover[i] for i in rows],
-            hovertemplate="%{text}<extra></extra>"))
-    figure.update_layout(xaxis_title="outlier share (lower is better)",
-                         yaxis_title="NPMI coherence (higher is better)",
-                         height=420, margin={"l": 60, "r": 20, "t": 30, "b": 50})
+        figure.add_trace(
+            go.Scatter(
+                x=[points[i][1] for i in rows],
+                y=[points[i][0] for i in rows],
+                mode="markers",
+                name=name,
+                marker={"size": 11, "color": colour},
+                text=[hover[i] for i in rows],
+                hovertemplate="%{text}<extra></extra>",
+            )
+        )
+    figure.update_layout(
+        xaxis_title="outlier share (lower is better)",
+        yaxis_title="NPMI coherence (higher is better)",
+        height=420,
+        margin={"l": 60, "r": 20, "t": 30, "b": 50},
+    )
     rows = [
-        {"rank": t["rank"], "trial": t["trial"], "ok": t["meets_constraints"],
-         "link": f"{t['trial']}/index.html" if t.get("report") else f"{t['trial']}/topics.csv",
-         **{k: t["settings"].get(k) for k in keys},
-         **{m: t["metrics"].get(m) for m in metrics}, "seconds": t.get("seconds")}
+        {
+            "rank": t["rank"],
+            "trial": t["trial"],
+            "ok": t["meets_constraints"],
+            "link": f"{t['trial']}/index.html" if t.get("report") else f"{t['trial']}/topics.csv",
+            **{k: t["settings"].get(k) for k in keys},
+            **{m: t["metrics"].get(m) for m in metrics},
+            "seconds": t.get("seconds"),
+        }
         for t in trials
     ]
     columns = ["rank", "trial", "ok", *keys, *metrics, "seconds"]
@@ -75,8 +111,10 @@ def write_sweep_page(path: Path, spec: SweepSpec, trials: list[dict[str, Any]]) 
         columns=_script_json(columns),
         objective=html.escape(
             f"{objective.direction} {objective.metric}; constraints: "
-            + ", ".join(f"{k} {v.model_dump(exclude_none=True)}"
-                        for k, v in objective.constraints.items())),
+            + ", ".join(
+                f"{k} {v.model_dump(exclude_none=True)}" for k, v in objective.constraints.items()
+            )
+        ),
         count=len(trials),
     )
     path.write_text(page, encoding="utf-8")

@@ -43,14 +43,14 @@ class SweepSpec(BaseModel):
     name: str = Field("sweep", pattern=r"^[A-Za-z0-9._-]+$", description="Sweep folder name.")
     base: str = Field(..., description="Base config file, relative to the sweep file.")
     set: dict[str, Any] = Field(default_factory=dict, description="Overrides for every trial.")
-    grid: dict[str, list[Any]] = Field(
-        ..., min_length=1, description="Dotted key → values to try."
-    )
+    grid: dict[str, list[Any]] = Field(..., min_length=1, description="Dotted key → values to try.")
     search: Literal["grid", "random"] = Field("grid", description="Full grid or random sample.")
     samples: int = Field(10, ge=1, description="random: how many settings to draw.")
     seed: int = Field(0, ge=0, description="random: sampling seed.")
     objective: Objective = Field(default_factory=Objective, description="What 'best' means.")
-    report: bool = Field(True, description="Write each trial's index.html (linked from sweep.html).")
+    report: bool = Field(
+        True, description="Write each trial's index.html (linked from sweep.html)."
+    )
 
 
 def _override(key: str, value: Any) -> str:
@@ -82,21 +82,26 @@ def load_sweep(path: Path) -> tuple[SweepSpec, RunConfig, list[dict[str, Any]]]:
     # Validate every trial now, so a typo in the grid fails before hours of work.
     base_data = base.model_dump(mode="json")
     for trial in trials:
-        validate_config(apply_overrides(base_data, [_override(k, v) for k, v in trial.items()]),
-                        path)
+        validate_config(
+            apply_overrides(base_data, [_override(k, v) for k, v in trial.items()]), path
+        )
     return spec, base, trials
 
 
 def expand(spec: SweepSpec) -> list[dict[str, Any]]:
     """Every grid combination, or ``samples`` distinct random ones."""
     keys = list(spec.grid)
-    combos = [dict(zip(keys, values, strict=True)) for values in itertools.product(*spec.grid.values())]
+    combos = [
+        dict(zip(keys, values, strict=True)) for values in itertools.product(*spec.grid.values())
+    ]
     if spec.search == "random" and spec.samples < len(combos):
         combos = random.Random(spec.seed).sample(combos, spec.samples)
     return combos
 
 
-def trial_config(base: RunConfig, settings: dict[str, Any], name: str, output_dir: Path) -> RunConfig:
+def trial_config(
+    base: RunConfig, settings: dict[str, Any], name: str, output_dir: Path
+) -> RunConfig:
     """The base config with one trial's settings, writing into the sweep's folder."""
     overrides = [_override(k, v) for k, v in settings.items()]
     overrides += [_override("run.name", name), _override("output.dir", str(output_dir))]
