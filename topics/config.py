@@ -173,11 +173,20 @@ class TopicsSection(Section):
     mmr_diversity: float = Field(0.3, ge=0.0, le=1.0, description="mmr: diversity.")
     outliers: OutliersSection = Field(default_factory=OutliersSection, description="Outliers.")
     nr_topics: int | Literal["none", "auto"] = Field(
-        "none", description="Topic reduction: 'none', 'auto' or a target number of topics."
+        "none",
+        description="Topic reduction: 'none', 'auto' or the number of topics to merge down to "
+        "(outliers not counted).",
     )
     extra_stopwords: list[str] = Field(
         default_factory=list, description="More stopwords (either language) for topic words."
     )
+
+    @field_validator("nr_topics")
+    @classmethod
+    def _positive_topics(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 1:
+            raise ValueError("must be an int ≥ 1, 'none' or 'auto'")
+        return value
 
 
 class OutputSection(Section):

@@ -343,7 +343,9 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
         stability_ari = stability(embeddings, config, umap_cache, clusters)
         if stability_ari is not None:
             metrics["stability_ari"] = stability_ari
-        note["text"] = ", ".join(f"{k}={v:.3g}" for k, v in metrics.items() if k in _SHOWN)
+        note["text"] = ", ".join(
+            f"{k}={v:.3g}" for k, v in metrics.items() if k in _SHOWN and v is not None
+        )
     with clock.stage("map2d") as note:
         map_section = config.umap.model_copy(update={"min_dist": 0.1})
         map2d = reduce_cached(embeddings, map_section, config.run.seed, umap_cache, n_components=2)

@@ -81,7 +81,9 @@ class RunData:
 
     def sizes(self) -> dict[int, int]:
         """``topic -> size`` from the topics table."""
-        return {int(t): int(s) for t, s in zip(self.topics["topic"], self.topics["size"], strict=True)}
+        return {
+            int(t): int(s) for t, s in zip(self.topics["topic"], self.topics["size"], strict=True)
+        }
 
     def has_column(self, name: str) -> bool:
         """Whether documents carry a non-empty ``name`` column (``date``, ``label``)."""

@@ -66,7 +66,11 @@ def script_json(value: Any) -> str:
     ``<``, ``>`` and ``&`` become ``\\u003c`` etc., so ``</script>`` or ``<!--`` in corpus text
     cannot end or confuse the element; U+2028/U+2029 are escaped for old JS parsers.
     """
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = (
+        value
+        if isinstance(value, str)
+        else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    )
     return (
         text.replace("&", "\\u0026")
         .replace("<", "\\u003c")
@@ -86,6 +90,8 @@ def _data_block(element_id: str, payload: str) -> str:
 
 
 def _format_number(value: Any) -> str:
+    if value is None:
+        return "–"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int):
@@ -214,7 +220,7 @@ def render_page(
     outputs: list[ChartOutput],
     page_data: dict[str, Any],
     documents_payload: dict[str, Any],
-    plotly_js: str,
+    plotly_payload: dict[str, str],
     nonce: str,
 ) -> str:
     """Assemble the complete HTML document.
@@ -229,10 +235,10 @@ def render_page(
         Small JSON data for the page script (topics, columns).
     documents_payload:
         The document table, usually ``{"encoding": "gzip+base64", "data": ...}``.
-    plotly_js:
-        plotly.js source, inlined once.
+    plotly_payload:
+        plotly.js, inlined once as ``{"encoding": "gzip+base64", "data": ...}``.
     nonce:
-        Content-Security-Policy nonce; only the two inline scripts carrying it may run.
+        Content-Security-Policy nonce; only the page script carrying it may run.
     """
     by_name = {output.name: output for output in outputs}
     placed: set[str] = set(PANEL_CHARTS)
@@ -241,7 +247,9 @@ def render_page(
         blocks = [_chart_block(by_name[n]) for n in names if n in by_name and _shown(by_name[n])]
         placed.update(names)
         if section_id == "map":
-            body = _map_tools().replace("{MAP}", "".join(blocks) or '<p class="note">No documents.</p>')
+            body = _map_tools().replace(
+                "{MAP}", "".join(blocks) or '<p class="note">No documents.</p>'
+            )
         elif section_id == "topics":
             body = _topics_section()
         elif blocks:
@@ -255,8 +263,8 @@ def render_page(
     extra = [_chart_block(o) for o in outputs if o.name not in placed and _shown(o)]
     if extra:
         sections.append(
-            f'<section class="card" id="more"><h2>More charts</h2><div class="grid">{"".join(extra)}'
-            "</div></section>"
+            '<section class="card" id="more"><h2>More charts</h2>'
+            f'<div class="grid">{"".join(extra)}</div></section>'
         )
     sections.append(
         '<section class="card" id="downloads"><h2>Downloads</h2><p class="intro">'
@@ -280,7 +288,7 @@ def render_page(
         "connect-src data: blob:; worker-src blob:"
     )
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(run_name)} · topics</title>"
@@ -296,7 +304,7 @@ def render_page(
         '<p id="doc-text" class="doc-text"></p></aside>'
         f"{_data_block('run-data', script_json(page_data))}"
         f"{_data_block('doc-data', script_json(documents_payload))}{figures}"
-        f'<script nonce="{nonce}">{plotly_js}</script>'
+        f"{_data_block('plotly-js', script_json(plotly_payload))}"
         f'<script nonce="{nonce}">{static_text("report.js")}</script>'
         "</body></html>\n"
     )

@@ -198,6 +198,9 @@ def represent(
     if n_clusters >= 1 and vocabulary:
         representation = representations.get(section.representation)(section)
         nr_topics = None if section.nr_topics == "none" else section.nr_topics
+        if isinstance(nr_topics, int) and (labels == -1).any():
+            # BERTopic counts the outlier topic among nr_topics; ours counts real topics only.
+            nr_topics += 1
         model = BERTopic(
             embedding_model=_bertopic_embedder(word_embedder) if word_embedder else None,
             umap_model=PrecomputedReduction(np.asarray(reduced.coords)),

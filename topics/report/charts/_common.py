@@ -24,7 +24,8 @@ FONT_STACK = (
 
 def esc(value: object) -> str:
     """HTML-escape corpus-derived text for plotly, which renders strings as HTML-ish markup."""
-    return html.escape(str(value), quote=True)
+    # Plotly parses tags, not attributes, and shows &quot; literally: escape & < > only.
+    return html.escape(str(value), quote=False)
 
 
 def short(text: str, limit: int = 40) -> str:

@@ -71,7 +71,9 @@ def document_map(data: RunData) -> go.Figure | None:
                 y=coords[mask, 1].tolist(),
                 customdata=rows[mask].tolist(),
                 mode="markers",
-                name="Outliers" if topic == OUTLIER else esc(short(f"{topic} · {data.label_of(topic)}", 32)),
+                name="Outliers"
+                if topic == OUTLIER
+                else esc(short(f"{topic} · {data.label_of(topic)}", 32)),
                 marker={
                     "size": marker_size,
                     "color": OUTLIER_COLOR if topic == OUTLIER else topic_color(topic),
@@ -103,7 +105,11 @@ def document_map(data: RunData) -> go.Figure | None:
             customdata=[],
             mode="markers",
             name="Search matches",
-            marker={"size": marker_size + 5, "color": "#ffd400", "line": {"width": 1.5, "color": "#111"}},
+            marker={
+                "size": marker_size + 5,
+                "color": "#ffd400",
+                "line": {"width": 1.5, "color": "#111"},
+            },
             hoverinfo="text",
             showlegend=False,
             meta={"role": "highlight"},
@@ -121,7 +127,8 @@ def document_map(data: RunData) -> go.Figure | None:
         height=620,
         xaxis={"visible": False},
         yaxis={"visible": False, "scaleanchor": None},
-        legend={"itemsizing": "constant", "font": {"size": 11}},
+        # Below plotly's mode bar, which would cover the first legend entries.
+        legend={"itemsizing": "constant", "font": {"size": 11}, "y": 0.93, "yanchor": "top"},
         hovermode="closest",
         dragmode="pan",
         margin={"l": 10, "r": 10, "t": 40 if sampled else 10, "b": 10},

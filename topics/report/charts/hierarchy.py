@@ -49,7 +49,11 @@ def hierarchy(data: RunData) -> go.Figure | str:
         [links],
         height=max(260, 22 * len(leaves) + 60),
         showlegend=False,
-        xaxis={"title": {"text": "cosine distance at merge"}, "showgrid": True, "rangemode": "tozero"},
+        xaxis={
+            "title": {"text": "cosine distance at merge"},
+            "showgrid": True,
+            "rangemode": "tozero",
+        },
         yaxis={
             "tickmode": "array",
             "tickvals": [5 + 10 * i for i in range(len(leaves))],

@@ -40,7 +40,7 @@ def parse_date(value: object) -> pd.Timestamp | None:
 
 @charts.register("over_time")
 def over_time(data: RunData) -> go.Figure | None:
-    """Stacked documents per period for the largest topics (yearly, or monthly for short spans).
+    """Stacked bars of documents per period for the largest topics (by year, or month).
 
     Parameters
     ----------
@@ -65,9 +65,7 @@ def over_time(data: RunData) -> go.Figure | None:
     sizes = data.sizes()
     ranked = sorted({int(t) for t in topics if t != OUTLIER}, key=lambda t: (-sizes.get(t, 0), t))
     kept = set(ranked[:MAX_TOPIC_BANDS])
-    bands = pd.Series(
-        [t if t in kept or t == OUTLIER else -2 for t in topics], index=periods.index
-    )
+    bands = pd.Series([t if t in kept or t == OUTLIER else -2 for t in topics], index=periods.index)
     table = pd.crosstab(periods, bands).sort_index()
     traces = []
     for band in [*ranked[:MAX_TOPIC_BANDS], -2, OUTLIER]:
@@ -76,20 +74,19 @@ def over_time(data: RunData) -> go.Figure | None:
         name = "Other topics" if band == -2 else topic_name(data, band, 32)
         color = "#cbd2d9" if band == -2 else OUTLIER_COLOR if band == OUTLIER else topic_color(band)
         traces.append(
-            go.Scatter(
+            go.Bar(
                 x=list(table.index),
                 y=table[band].astype(int).tolist(),
                 name=name,
-                mode="lines",
-                stackgroup="time",
-                line={"width": 0.5, "color": color},
-                fillcolor=color,
+                marker={"color": color},
                 hovertemplate="%{x}: %{y} documents<extra>%{fullData.name}</extra>",
             )
         )
     return figure(
         traces,
         height=380,
+        barmode="stack",
+        bargap=0.15,
         xaxis={"title": {"text": "year" if freq == "Y" else "month"}, "type": "category"},
         yaxis={"title": {"text": "documents"}, "showgrid": True},
         legend={"font": {"size": 11}},

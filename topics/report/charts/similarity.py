@@ -80,7 +80,13 @@ def similarity(data: RunData) -> go.Figure | str:
         customdata=topics,
         meta={"role": "topics"},
     )
-    pad = {"zeroline": False, "showticklabels": False, "title": None, "showgrid": False}
+    pad = {
+        "zeroline": False,
+        "showticklabels": False,
+        "showline": False,
+        "ticks": "",
+        "showgrid": False,
+    }
     return figure(
         [trace],
         height=420,

@@ -1,0 +1,201 @@
+"""The dashboard in a real, offline Chromium: sections drawn, search, hostile text, tiny runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.browser
+
+PWNED_HOOK = "window.__pwned = 0;"
+
+
+def plotted(page: Any, selector: str) -> bool:
+    """Whether plotly drew into the element (it adds .js-plotly-plot and an SVG)."""
+    return page.evaluate(
+        "s => { const d = document.querySelector(s);"
+        " return !!d && d.classList.contains('js-plotly-plot') && !!d.querySelector('svg'); }",
+        selector,
+    )
+
+
+def map_points(page: Any) -> int:
+    """Points in the map's document traces (what plotly holds, not what we embedded)."""
+    return page.evaluate(
+        "() => document.getElementById('plot-document_map').data"
+        ".filter(t => t.meta && (t.meta.role === 'documents' || t.meta.role === 'outliers'))"
+        ".reduce((n, t) => n + t.x.length, 0)"
+    )
+
+
+def search(page: Any, text: str) -> int:
+    """Type ``text`` into the search box; return the match count once the page has updated."""
+    page.evaluate("() => { document.getElementById('search-summary').textContent = ''; }")
+    page.fill("#search", text)
+    page.wait_for_function("() => document.getElementById('search-summary').textContent !== ''")
+    summary = page.inner_text("#search-summary")
+    return int(summary.split()[0].replace(",", "")) if "matching" in summary else 0
+
+
+def test_sample_page_renders_every_section(open_page, sample_report: Path) -> None:
+    probe = open_page(sample_report)
+    page = probe.page
+    documents = pd.read_parquet(sample_report.parent / "documents.parquet")
+    topics = pd.read_csv(sample_report.parent / "topics.csv")
+    for section in ["map", "topics", "relations", "breakdowns", "downloads"]:
+        assert page.is_visible(f"section#{section}"), section
+    assert (
+        page.inner_text("header h1")
+        == json.loads((sample_report.parent / "manifest.json").read_text("utf-8"))["run"]["name"]
+    )
+    for selector in ["#plot-document_map", "#plot-topic_words", "#plot-similarity",
+                     "#plot-hierarchy", "#plot-languages"]:  # fmt: skip
+        assert plotted(page, selector), selector
+    assert map_points(page) == len(documents)
+    assert page.locator("#topic-table tbody tr").count() == len(topics)
+    assert page.inner_text("#topic-title").strip() != ""
+    assert page.locator("#topic-docs li").count() >= 1
+    page.screenshot(path=str(sample_report.parent / "screenshot.png"), full_page=True)
+    probe.assert_clean()
+
+
+def test_search_highlights_lists_and_opens_abstract(open_page, sample_report: Path) -> None:
+    probe = open_page(sample_report)
+    page = probe.page
+    documents = pd.read_parquet(sample_report.parent / "documents.parquet")
+    haystack = (documents["title"].fillna("") + " \n " + documents["text"]).str.lower()
+    for word in ["model", "模型"]:
+        expected = int(haystack.str.contains(word, regex=False).sum())
+        assert expected > 0, word
+        assert search(page, word.upper()) == expected  # case-insensitive
+        assert page.locator("#search-results li").count() == min(expected, 200)
+        highlighted = page.evaluate(
+            "() => document.getElementById('plot-document_map').data"
+            ".find(t => t.meta && t.meta.role === 'highlight').x.length"
+        )
+        assert highlighted == expected
+    page.click("#search-results li:first-child button")
+    row = int(page.get_attribute("#doc-panel", "data-row"))
+    assert page.is_visible("#doc-panel")
+    assert page.inner_text("#doc-text") == documents["text"].iloc[row]
+    assert "模型" in documents["text"].iloc[row] + (documents["title"].iloc[row] or "")
+    search(page, "")
+    assert page.locator("#search-results li").count() == 0
+    probe.assert_clean()
+
+
+def test_topic_list_sorts_and_panel_follows_selection(open_page, sample_report: Path) -> None:
+    probe = open_page(sample_report)
+    page = probe.page
+    sizes = [int(s.replace(",", "")) for s in page.locator("#topic-table tbody td.num:last-child")
+             .all_inner_texts()]  # fmt: skip
+    assigned = sizes[: len(sizes) - (1 if page.locator("tr[data-topic='-1']").count() else 0)]
+    assert assigned == sorted(assigned, reverse=True)
+    page.click("button.sort[data-sort='topic']")
+    ids = [int(t) for t in page.locator("#topic-table tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.topic)") if int(t) >= 0]  # fmt: skip
+    assert ids == sorted(ids)
+    last = page.locator("#topic-table tbody tr").nth(len(ids) - 1)
+    topic = int(last.get_attribute("data-topic"))
+    last.click()
+    assert page.inner_text("#topic-title").startswith(f"{topic} ·")
+    words = page.evaluate("() => document.getElementById('plot-topic_words').data[0].meta.topic")
+    assert words == topic
+    probe.assert_clean()
+
+
+def test_csv_downloads_are_protected_against_formulas(open_page, hostile_report: Path) -> None:
+    probe = open_page(hostile_report)
+    page = probe.page
+    with page.expect_download() as info:
+        page.click("#download-documents")
+    text = Path(info.value.path()).read_bytes().decode("utf-8-sig")
+    documents = pd.read_parquet(hostile_report.parent / "documents.parquet")
+    table = pd.read_csv(Path(info.value.path()), encoding="utf-8-sig", keep_default_na=False)
+    assert list(table["id"].astype(str)) == list(documents["id"])
+    risky = [t for t in table["title"] if t[:1] in "=+-@\t\r"]
+    assert risky == [], risky
+    assert any(t.startswith("'=") for t in table["title"]), "the =HYPERLINK title should be quoted"
+    assert "\r\n" in text
+    cells = page.evaluate("() => ['=1+2', '-3', '@x', 'plain', 'a,b', 'say \"hi\"']"
+                          ".map(window.topicsReport.csvCell)")  # fmt: skip
+    assert cells == ["'=1+2", "'-3", "'@x", "plain", '"a,b"', '"say ""hi"""']
+    probe.assert_clean()
+
+
+def test_hostile_corpus_runs_no_script_and_shows_text(open_page, hostile_report: Path) -> None:
+    probe = open_page(hostile_report, init_script=PWNED_HOOK)
+    page = probe.page
+    documents = pd.read_parquet(hostile_report.parent / "documents.parquet")
+    payload_rows = [
+        i
+        for i, title in enumerate(documents["title"].fillna(""))
+        if "<img" in title or "<script" in title
+    ]
+    assert payload_rows, "the hostile corpus lost its payloads"
+    # Hover every point of the map: plotly renders hover text as markup.
+    box = page.locator("#plot-document_map .nsewdrag").first.bounding_box()
+    points = page.evaluate(
+        "() => { const d = document.getElementById('plot-document_map');"
+        " const xa = d._fullLayout.xaxis, ya = d._fullLayout.yaxis; const out = [];"
+        " d.data.forEach(t => {"
+        " if (!t.meta || !['documents','outliers'].includes(t.meta.role)) return;"
+        " t.x.forEach((x, k) => out.push([xa.l2p(x), ya.l2p(t.y[k]), t.customdata[k]])); });"
+        " return out; }"
+    )
+    hover_texts = []
+    for x, y, row in points:
+        page.mouse.move(box["x"] + x, box["y"] + y)
+        page.wait_for_timeout(60)
+        label = page.locator("#plot-document_map .hoverlayer .hovertext")
+        if label.count():
+            hover_texts.append((row, label.first.text_content()))
+    assert any("<img" in text or "<script" in text for _, text in hover_texts), hover_texts
+    for word in ["<script>", "onerror", "</script>"]:
+        assert search(page, word) >= 1, word
+        assert page.locator("#search-results li").count() >= 1, word
+    page.click("#search-results li:first-child button")
+    row = int(page.get_attribute("#doc-panel", "data-row"))
+    assert page.inner_text("#doc-text") == documents["text"].iloc[row]
+    assert "</script>" in page.inner_text("#doc-text")
+    for topic_row in page.locator("#topic-table tbody tr").all():
+        topic_row.click()
+    titles = page.locator(".doc-heading").all_inner_texts()
+    assert any("<script>" in t or "<img" in t for t in titles), titles
+    assert page.evaluate("window.__pwned") == 0
+    assert page.locator("img").count() == 0, "corpus markup became an element"
+    probe.assert_clean()
+
+
+@pytest.mark.parametrize("report", ["zero_topic_report", "one_topic_report"])
+def test_tiny_runs_render(open_page, report: str, request: pytest.FixtureRequest) -> None:
+    html_path: Path = request.getfixturevalue(report)
+    probe = open_page(html_path, init_script=PWNED_HOOK)
+    page = probe.page
+    topics = pd.read_csv(html_path.parent / "topics.csv")
+    n_topics = int((topics["topic"] >= 0).sum())
+    assert n_topics == (0 if report == "zero_topic_report" else 1)
+    assert plotted(page, "#plot-document_map")
+    assert map_points(page) == len(pd.read_parquet(html_path.parent / "documents.parquet"))
+    notes = page.locator("#relations .note").all_inner_texts()
+    if n_topics == 0:
+        assert len(notes) == 2, notes
+        assert page.is_visible("#show-outliers")
+        page.uncheck("#show-outliers")
+        assert (
+            page.evaluate(
+                "() => document.getElementById('plot-document_map').data"
+                ".find(t => t.meta && t.meta.role === 'outliers').visible"
+            )
+            is False
+        )
+    else:
+        assert plotted(page, "#plot-similarity")
+        assert len(notes) == 1 and "two topics" in notes[0]
+    page.screenshot(path=str(html_path.parent / "screenshot.png"), full_page=True)
+    assert page.evaluate("window.__pwned") == 0
+    probe.assert_clean()
