@@ -133,6 +133,8 @@ def _summary(manifest: dict[str, Any]) -> None:
     share = counts["outliers"] / max(counts["documents"], 1)
     table.add_row("outliers", f"{counts['outliers']} ({share:.0%})")
     for key, value in metrics.items():
+        if key in {"topics", "outlier_share"} or value is None:
+            continue  # already shown above, or not defined for this run
         table.add_row(key, f"{value:.3f}" if isinstance(value, float) else str(value))
     err.print(table)
 
