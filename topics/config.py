@@ -116,19 +116,30 @@ class EmbeddingSection(Section):
 
 
 class UmapSection(Section):
-    n_neighbors: int = Field(15, ge=2, description="UMAP neighbourhood size.")
+    n_neighbors: int | Literal["auto"] = Field(
+        "auto",
+        description="UMAP neighbourhood size; 'auto' = sqrt(n) clamped to 5..15 (15 from 225 "
+        "documents up; smaller corpora get a more local view and more topics).",
+    )
     n_components: int = Field(5, ge=1, le=100, description="UMAP output dimensions.")
     min_dist: float = Field(0.0, ge=0.0, le=1.0, description="UMAP min_dist.")
     metric: str = Field("cosine", description="UMAP input metric.")
     n_epochs: int | None = Field(None, ge=1, description="UMAP epochs (None = umap's default).")
     low_memory: bool = Field(True, description="UMAP low_memory nearest-neighbour search.")
 
+    @field_validator("n_neighbors")
+    @classmethod
+    def _neighbors(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 2:
+            raise ValueError("must be an int ≥ 2 or 'auto'")
+        return value
+
 
 class HdbscanSection(Section):
     min_cluster_size: int | Literal["auto"] = Field(
         "auto",
-        description="Smallest topic; 'auto' scales with corpus size (about n/100, at least 3, "
-        "at most 500).",
+        description="Smallest topic; 'auto' scales with corpus size (about sqrt(n)/3: 54 "
+        "abstracts → 3, 2k → 15, 10k → 33; at least 3, at most 500).",
     )
     min_samples: int | None = Field(
         None, ge=1, description="HDBSCAN min_samples (None = same as min_cluster_size)."

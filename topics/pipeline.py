@@ -22,6 +22,7 @@ import numpy as np
 
 from topics.cache import ArrayCache, VectorStore, digest, embed_with_store, text_hash
 from topics.cluster import cluster, reduce
+from topics.cluster.umap_stage import effective_neighbors
 from topics.config import RunConfig, UmapSection, config_to_dict
 from topics.errors import ConfigError
 from topics.types import Clusters, Corpus, Embeddings, Reduced, Topics
@@ -259,7 +260,7 @@ def _peak_rss_mb() -> float:
 def _settings(config: RunConfig, clusters: Clusters) -> dict[str, Any]:
     return {
         "embedding.backend": config.embedding.backend,
-        "umap.n_neighbors": config.umap.n_neighbors,
+        "umap.n_neighbors": effective_neighbors(clusters.labels.shape[0], config.umap.n_neighbors),
         "umap.n_components": config.umap.n_components,
         "hdbscan.min_cluster_size": clusters.min_cluster_size,
         "hdbscan.cluster_selection_method": config.hdbscan.cluster_selection_method,

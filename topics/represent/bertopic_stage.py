@@ -216,7 +216,8 @@ def represent(
             language="multilingual",
             verbose=False,
         )
-        logging.getLogger("BERTopic").setLevel(logging.WARNING)
+        # BERTopic logs expected steps (custom assignments after outlier reduction) as warnings.
+        logging.getLogger("BERTopic").setLevel(logging.ERROR)
         fitted, _ = model.fit_transform(joined, embeddings=vectors)
         assignments = np.asarray(fitted, dtype=np.int64)
         if section.outliers.strategy != "none" and (assignments == -1).any():
@@ -263,7 +264,16 @@ def _reduce_outliers(
         threshold=section.outliers.threshold,
         embeddings=vectors if strategy == "embeddings" else None,
     )
-    model.update_topics(joined, topics=new, top_n_words=max(section.top_n_words, DIVERSITY_WORDS))
+    # update_topics swaps in a fresh CountVectorizer unless given ours, which would drop the
+    # fixed vocabulary and its document-frequency floor (one-off tokens would top topics).
+    model.update_topics(
+        joined,
+        topics=new,
+        top_n_words=max(section.top_n_words, DIVERSITY_WORDS),
+        vectorizer_model=model.vectorizer_model,
+        ctfidf_model=model.ctfidf_model,
+        representation_model=model.representation_model,
+    )
     return np.asarray(model.topics_, dtype=np.int64)
 
 
