@@ -44,12 +44,16 @@ def test_representation_options(
                 "run.name=opt-base",
                 "output.report=false",
                 "hdbscan.min_cluster_size=5",
+                "topics.outliers.strategy=none",
             )
         )
+        assert (baseline.topics.assignments == -1).any()
         assert (documents["topic"] == -1).sum() < (baseline.topics.assignments == -1).sum()
     if name == "reduce":
-        assert len(real) <= 2
+        assert len(real) == 2
     assert result.manifest["cache"]["embeddings"] == "hit"
+    # Reassigning outliers or merging topics must keep the vocabulary and its df floor.
+    assert result.manifest["metrics"]["hygiene"] == 0
 
 
 def test_killed_run_keeps_previous_report_and_cache(sample_run, session_dir: Path) -> None:
