@@ -170,8 +170,11 @@ class OutliersSection(Section):
 class TopicsSection(Section):
     top_n_words: int = Field(10, ge=1, le=100, description="Words kept per topic.")
     label_words: int = Field(4, ge=1, le=20, description="Words joined into a topic's label.")
-    min_df: int = Field(
-        2, ge=1, description="Document-frequency floor: a token must appear in this many documents."
+    min_df: int | Literal["auto"] = Field(
+        "auto",
+        description="Document-frequency floor: a topic word must appear in this many documents; "
+        "'auto' = n/200 clamped to 2..20 (sample 2, 2k → 10, 4k+ → 20): rarer words make "
+        "diverse but incoherent labels (bench/results/min_df.md).",
     )
     max_df: float = Field(
         0.5, gt=0.0, le=1.0, description="Drop tokens present in more than this share of documents."
@@ -197,6 +200,13 @@ class TopicsSection(Section):
     def _positive_topics(cls, value: int | str) -> int | str:
         if isinstance(value, int) and value < 1:
             raise ValueError("must be an int ≥ 1, 'none' or 'auto'")
+        return value
+
+    @field_validator("min_df")
+    @classmethod
+    def _min_df(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 1:
+            raise ValueError("must be an int ≥ 1 or 'auto'")
         return value
 
 

