@@ -50,7 +50,7 @@ from topics.crosslingual.duplicates import (
     translation_candidates,
 )
 from topics.embed.base import l2_normalize
-from topics.pipeline import embed_corpus, run_pipeline
+from topics.pipeline import SilentProgress, embed_corpus, run_pipeline
 from topics.types import Corpus
 
 HERE = Path(__file__).resolve().parent
@@ -79,17 +79,6 @@ NOTES = [
     "- `static` / `tfidf`: no duplicate threshold is chosen (`THRESHOLDS` is None): with "
     "`static`, unrelated papers reach cosine 0.92 while translations have a median of 0.62.",
 ]
-
-
-class _Quiet:
-    def start(self, stage: str, total: int | None = None) -> None:
-        pass
-
-    def advance(self, amount: int) -> None:
-        pass
-
-    def finish(self, stage: str, seconds: float, note: str = "") -> None:
-        pass
 
 
 def read_pairs(path: Path, count: int) -> list[dict[str, str]]:
@@ -155,7 +144,7 @@ def backend_vectors(
         }
     else:
         began = time.perf_counter()
-        embeddings = embed_corpus(corpus, config_for(base, backend), _Quiet())
+        embeddings = embed_corpus(corpus, config_for(base, backend), SilentProgress())
         entry = {
             "vectors": np.asarray(embeddings.vectors, dtype=np.float32),
             "seconds": time.perf_counter() - began,

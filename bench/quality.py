@@ -108,11 +108,11 @@ def run_preset(preset: str, corpus_path: str, label_field: str, cache: str, out:
 def preset_vectors(preset: str, corpus_path: str, label_field: str, cache: str) -> np.ndarray:
     """The preset's document vectors, from the embedding cache (computed there if missing)."""
     from topics.corpus import load_corpus
-    from topics.pipeline import _Silent, embed_corpus
+    from topics.pipeline import SilentProgress, embed_corpus
 
     config = preset_config(preset, Path(corpus_path), label_field, Path(cache), Path(cache))
     corpus = load_corpus(config.corpus)
-    return np.asarray(embed_corpus(corpus, config, _Silent()).vectors, dtype=np.float32)
+    return np.asarray(embed_corpus(corpus, config, SilentProgress()).vectors, dtype=np.float32)
 
 
 def run_bertopic(

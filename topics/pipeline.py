@@ -37,7 +37,9 @@ class Progress(Protocol):
     def finish(self, stage: str, seconds: float, note: str = "") -> None: ...
 
 
-class _Silent:
+class SilentProgress:
+    """A Progress that reports nothing (tests, benchmarks, nested stages)."""
+
     def start(self, stage: str, total: int | None = None) -> None:
         pass
 
@@ -114,7 +116,7 @@ def _cached_vectors(
     """``(vectors, fingerprint, rows computed)`` for one embedder, through the vector store."""
     components = getattr(embedder, "components", None)
     if components and hasattr(embedder, "combine"):
-        parts = [_cached_vectors(c, corpus, root, batch_size, _Silent()) for c in components]
+        parts = [_cached_vectors(c, corpus, root, batch_size, SilentProgress()) for c in components]
         progress.advance(len(corpus))
         return (
             embedder.combine([vectors for vectors, _, _ in parts]),
@@ -147,7 +149,9 @@ def _use_vectors(corpus: Corpus, config: RunConfig) -> np.ndarray | None:
     use_only = config.embedding.model_copy(update={"backend": "use"})
     embedder = make_embedder(config.model_copy(update={"embedding": use_only}))
     root = Path(config.cache.dir) if config.cache.enabled else None
-    vectors, _, _ = _cached_vectors(embedder, corpus, root, config.embedding.batch_size, _Silent())
+    vectors, _, _ = _cached_vectors(
+        embedder, corpus, root, config.embedding.batch_size, SilentProgress()
+    )
     return vectors
 
 
@@ -305,7 +309,7 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
     from topics.represent import represent
     from topics.text.stopwords import stopwords
 
-    clock = _Clock(progress or _Silent())
+    clock = _Clock(progress or SilentProgress())
     started = datetime.now(UTC)
     began = time.perf_counter()
     root = Path(config.cache.dir) if config.cache.enabled else None

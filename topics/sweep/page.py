@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from topics.report.page import script_json
 from topics.sweep.spec import SweepSpec
 
 _COLUMNS = [
@@ -20,20 +21,6 @@ _COLUMNS = [
     "ari_all",
     "stability_ari",
 ]
-
-
-def _script_json(data: Any) -> str:
-    """JSON safe inside a <script> element (no '</script>' or HTML comment can break out)."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    for raw, escaped in (
-        ("<", "\\u003c"),
-        (">", "\\u003e"),
-        ("&", "\\u0026"),
-        ("\u2028", "\\u2028"),
-        ("\u2029", "\\u2029"),
-    ):
-        text = text.replace(raw, escaped)
-    return text
 
 
 def pareto_front(points: list[tuple[float, float]]) -> list[bool]:
@@ -106,9 +93,9 @@ def write_sweep_page(path: Path, spec: SweepSpec, trials: list[dict[str, Any]]) 
     page = _TEMPLATE.format(
         title=title,
         plotly=get_plotlyjs(),
-        figure=_script_json(json.loads(figure.to_json())),
-        rows=_script_json(rows),
-        columns=_script_json(columns),
+        figure=script_json(json.loads(figure.to_json())),
+        rows=script_json(rows),
+        columns=script_json(columns),
         objective=html.escape(
             f"{objective.direction} {objective.metric}; constraints: "
             + ", ".join(
