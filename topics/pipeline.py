@@ -343,7 +343,7 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
             {t: [w for w, _ in ws] for t, ws in topics.words.items()},
             topics.assignments,
             corpus.labels,
-            stopwords(),
+            stopwords(config.topics.extra_stopwords),
             resolve_min_df(config.topics, len(corpus)),
         )
         stability_ari = stability(embeddings, config, umap_cache, clusters)
