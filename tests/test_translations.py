@@ -39,9 +39,11 @@ def test_translation_duplicates_recorded_then_dropped(
     flagged = documents[documents["duplicate_of"].notna()]
     assert kept.manifest["counts"]["translation_duplicates"] == len(flagged) >= 20
     # A flagged document points at the other side of its own pair, which came earlier.
+    topic_of = dict(zip(documents["id"], documents["topic"], strict=True))
     for row in flagged.itertuples():
         assert row.duplicate_of.split("#")[0] == row.id.split("#")[0]
         assert row.duplicate_of != row.id
+        assert row.topic == topic_of[row.duplicate_of], "a detected pair shares its topic"
 
     dropped = run_pipeline(
         make_config(

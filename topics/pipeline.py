@@ -330,6 +330,15 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
     with clock.stage("cluster") as note:
         clusters = cluster(reduced, config.hdbscan, config.run.seed)
         note["text"] = f"min_cluster_size={clusters.min_cluster_size}"
+        if corpus.translation_duplicates:
+            from dataclasses import replace
+
+            from topics.crosslingual import align_translation_labels
+
+            # A paper and its translation are one subject: keep detected pairs together.
+            aligned = align_translation_labels(clusters.labels, corpus.ids, corpus.duplicate_of)
+            note["text"] += f"; {int((aligned != clusters.labels).sum())} translation(s) aligned"
+            clusters = replace(clusters, labels=aligned)
     with clock.stage("represent") as note:
         topics = represent(
             corpus, embeddings, reduced, clusters, config.topics, _word_embedder(config), root

@@ -141,3 +141,14 @@ def test_misaligned_inputs_are_refused() -> None:
 
 def test_threshold_table_names_the_default_backend() -> None:
     assert THRESHOLDS["use"] is not None and THRESHOLDS["static"] is None
+
+
+def test_align_translation_labels_keeps_pairs_together() -> None:
+    from topics.crosslingual import align_translation_labels
+
+    ids = ["a#zh", "b#zh", "a#en", "b#en", "c#en"]
+    duplicate_of = [None, None, "a#zh", "b#zh", None]
+    labels = np.array([0, -1, 1, 2, 1])
+    aligned = align_translation_labels(labels, ids, duplicate_of)
+    assert aligned.tolist() == [0, 2, 0, 2, 1]
+    assert labels.tolist() == [0, -1, 1, 2, 1], "input is not modified"

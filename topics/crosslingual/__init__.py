@@ -3,6 +3,7 @@
 from topics.crosslingual.duplicates import (
     DEFAULT_THRESHOLD,
     THRESHOLDS,
+    align_translation_labels,
     extract_anchors,
     find_translation_duplicates,
     translation_candidates,
@@ -11,6 +12,7 @@ from topics.crosslingual.retrieval import retrieval_recall_at_1
 
 __all__ = [
     "DEFAULT_THRESHOLD",
+    "align_translation_labels",
     "THRESHOLDS",
     "extract_anchors",
     "find_translation_duplicates",

@@ -337,3 +337,39 @@ def find_translation_duplicates(
         earlier, later = sorted((candidate.zh, candidate.en))
         duplicate_of[later] = ids[earlier]
     return duplicate_of
+
+
+def align_translation_labels(
+    labels: np.ndarray, ids: Sequence[str], duplicate_of: Sequence[str | None]
+) -> np.ndarray:
+    """Give each detected translation the cluster of the document it translates.
+
+    One paper in two languages is one subject: where the clusterer split a detected pair (or
+    left one side an outlier), the later copy takes the earlier copy's cluster; if the earlier
+    copy is the outlier, it takes the later copy's cluster instead.
+
+    Parameters
+    ----------
+    labels:
+        Cluster per document (``-1`` = outlier).
+    ids:
+        Document ids, aligned with ``labels``.
+    duplicate_of:
+        From :func:`find_translation_duplicates`: the id of the earlier copy, or ``None``.
+
+    Returns
+    -------
+    numpy.ndarray
+        A new label array; documents outside detected pairs keep their labels.
+    """
+    aligned = np.asarray(labels).copy()
+    position = {doc_id: i for i, doc_id in enumerate(ids)}
+    for later, original in enumerate(duplicate_of):
+        earlier = position.get(original) if original else None
+        if earlier is None:
+            continue
+        if aligned[earlier] != -1:
+            aligned[later] = aligned[earlier]
+        else:
+            aligned[earlier] = aligned[later]
+    return aligned
