@@ -233,7 +233,7 @@ def represent(
         fitted, _ = model.fit_transform(joined, embeddings=vectors)
         assignments = np.asarray(fitted, dtype=np.int64)
         if section.outliers.strategy != "none" and (assignments == -1).any():
-            assignments = _reduce_outliers(model, joined, assignments, vectors, section)
+            assignments = _reduce_outliers(model, joined, assignments, vectors, section, corpus)
 
     probabilities = np.where(
         assignments == labels, np.asarray(clusters.probabilities, dtype=np.float32), 0.0
@@ -266,8 +266,13 @@ def _reduce_outliers(
     assignments: np.ndarray,
     vectors: np.ndarray,
     section: TopicsSection,
+    corpus: Corpus,
 ) -> np.ndarray:
-    """BERTopic's reduce_outliers, then refresh the topic words for the new assignments."""
+    """BERTopic's reduce_outliers, then refresh the topic words for the new assignments.
+
+    Outliers are reassigned one by one, so a translation pair that was an outlier on both sides
+    is aligned again afterwards (a paper and its translation share a topic).
+    """
     strategy = section.outliers.strategy
     new = model.reduce_outliers(
         joined,
@@ -276,6 +281,10 @@ def _reduce_outliers(
         threshold=section.outliers.threshold,
         embeddings=vectors if strategy == "embeddings" else None,
     )
+    if corpus.duplicate_of is not None:
+        from topics.crosslingual import align_translation_labels
+
+        new = align_translation_labels(np.asarray(new), corpus.ids, corpus.duplicate_of).tolist()
     # update_topics swaps in a fresh CountVectorizer unless given ours, which would drop the
     # fixed vocabulary and its document-frequency floor (one-off tokens would top topics).
     model.update_topics(
