@@ -49,21 +49,6 @@ def atomic_save_npz(path: Path, **arrays: np.ndarray) -> None:
         raise
 
 
-def atomic_save_npy(path: Path, array: np.ndarray) -> None:
-    """Write an ``.npy`` atomically (see :func:`atomic_save_npz`)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npy")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.save(stream, array)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def _load_npz(path: Path) -> dict[str, np.ndarray] | None:
     """Load a cache file; a corrupt or foreign file counts as a miss, not an error."""
     try:
