@@ -136,5 +136,24 @@ def test_report_rebuilds_page_without_refitting(sample_run) -> None:
     assert page.is_file() and page.stat().st_size > 100_000
 
 
+def test_open_without_browser_prints_the_page(sample_run) -> None:
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"DISPLAY", "BROWSER", "WAYLAND_DISPLAY"}
+    }
+    result = subprocess.run(
+        [*CLI, "open", str(sample_run.run_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        Path(result.stdout.strip().splitlines()[-1])
+        == (sample_run.run_dir / "index.html").resolve()
+    )
+
+
 def test_report_on_non_run_folder_is_an_error(tmp_path: Path) -> None:
     assert_one_line_error(topics("report", str(tmp_path)), "not a run folder")

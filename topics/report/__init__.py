@@ -9,6 +9,7 @@ so the page works from ``file://`` offline (BERTopic issues #455, #2418: blank p
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import gzip
 import json
@@ -197,17 +198,12 @@ def open_report(run_dir: Path) -> str:
     Returns
     -------
     str
-        The page's path; when no browser is available it is also printed, so the user can
-        open it by hand.
+        The page's path (the CLI prints it, so it can be opened by hand where no browser is).
     """
     page = Path(run_dir) / REPORT_NAME
     if not page.is_file():
         page = build_report(Path(run_dir))
     page = page.resolve()
-    try:
-        opened = webbrowser.open(page.as_uri())
-    except webbrowser.Error:
-        opened = False
-    if not opened:
-        print(page)
+    with contextlib.suppress(webbrowser.Error):
+        webbrowser.open(page.as_uri())
     return str(page)
