@@ -12,4 +12,5 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 command -v uv >/dev/null 2>&1 || python3 -m pip install -q uv
 uv sync --extra test --quiet
+uv run --extra test ruff check topics tests bench scripts
 uv run --extra test pytest "$@"
