@@ -15,6 +15,10 @@ def fake_vectors(texts: list[str]) -> np.ndarray:
     return np.array([[len(t), sum(map(ord, t)) % 97, 1.0] for t in texts], dtype=np.float32)
 
 
+def keys(texts: list[str]) -> list[str]:
+    return [text_hash(t) for t in texts]
+
+
 def test_only_missing_documents_are_embedded(tmp_path: Path) -> None:
     texts = ["alpha", "beta", "gamma", "delta"]
     store = VectorStore(tmp_path, "fp-1")
@@ -24,10 +28,10 @@ def test_only_missing_documents_are_embedded(tmp_path: Path) -> None:
         calls.append(rows)
         return fake_vectors([texts[r] for r in rows])
 
-    first, computed = embed_with_store(texts[:2], embed, store, batch_size=10)
+    first, computed = embed_with_store(keys(texts[:2]), embed, store, batch_size=10)
     assert computed == 2
     calls.clear()
-    second, computed = embed_with_store(texts, embed, store, batch_size=10)
+    second, computed = embed_with_store(keys(texts), embed, store, batch_size=10)
     assert computed == 2 and calls == [[2, 3]]
     np.testing.assert_array_equal(second[:2], first)
     np.testing.assert_array_equal(second, fake_vectors(texts))
@@ -35,7 +39,7 @@ def test_only_missing_documents_are_embedded(tmp_path: Path) -> None:
 
 def test_fingerprint_separates_models(tmp_path: Path) -> None:
     embed_with_store(
-        ["a text"], lambda rows: fake_vectors(["a text"]), VectorStore(tmp_path, "m1"), 4
+        keys(["a text"]), lambda rows: fake_vectors(["a text"]), VectorStore(tmp_path, "m1"), 4
     )
     vectors, found = VectorStore(tmp_path, "m2").lookup(["whatever"])
     assert vectors is None and not found.any()
@@ -51,7 +55,7 @@ def test_interrupted_embedding_keeps_finished_batches(tmp_path: Path) -> None:
         return fake_vectors([texts[r] for r in rows])
 
     with contextlib.suppress(KeyboardInterrupt):
-        embed_with_store(texts, failing, store, batch_size=3)
+        embed_with_store(keys(texts), failing, store, batch_size=3)
     _, found = store.lookup([text_hash(t) for t in texts])
     assert found.tolist() == [True] * 6 + [False] * 4
     assert not list((tmp_path / "embeddings").rglob(".tmp-*"))
@@ -59,7 +63,7 @@ def test_interrupted_embedding_keeps_finished_batches(tmp_path: Path) -> None:
 
 def test_corrupt_shard_is_a_miss_not_a_crash(tmp_path: Path) -> None:
     store = VectorStore(tmp_path, "fp")
-    embed_with_store(["x y z"], lambda rows: fake_vectors(["x y z"]), store, 4)
+    embed_with_store(keys(["x y z"]), lambda rows: fake_vectors(["x y z"]), store, 4)
     shard = next((tmp_path / "embeddings").rglob("shard-*.npz"))
     shard.write_bytes(b"not a zip file")
     vectors, found = store.lookup(["anything"])

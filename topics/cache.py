@@ -119,7 +119,7 @@ class VectorStore:
 
 
 def embed_with_store(
-    texts: Sequence[str],
+    keys: Sequence[str],
     embed: Callable[[list[int]], np.ndarray],
     store: VectorStore,
     batch_size: int,
@@ -129,8 +129,8 @@ def embed_with_store(
 
     Parameters
     ----------
-    texts:
-        Document texts (their hashes are the cache keys).
+    keys:
+        One cache key per row: the hash of the document's text (:func:`text_hash`).
     embed:
         Called with a list of row positions to embed; returns their vectors.
     store:
@@ -145,8 +145,7 @@ def embed_with_store(
     vectors, computed:
         The full matrix and how many rows had to be embedded.
     """
-    hashes = [text_hash(t) for t in texts]
-    vectors, found = store.lookup(hashes)
+    vectors, found = store.lookup(keys)
     if progress is not None and found.any():
         progress(int(found.sum()))
     missing = np.flatnonzero(~found).tolist()
@@ -154,12 +153,12 @@ def embed_with_store(
         rows = missing[start : start + batch_size]
         batch = np.asarray(embed(rows), dtype=np.float32)
         if vectors is None:
-            vectors = np.zeros((len(texts), batch.shape[1]), dtype=np.float32)
+            vectors = np.zeros((len(keys), batch.shape[1]), dtype=np.float32)
         vectors[rows] = batch
-        store.add([hashes[r] for r in rows], batch)
+        store.add([keys[r] for r in rows], batch)
         if progress is not None:
             progress(len(rows))
-    assert vectors is not None  # texts is never empty: the corpus loader rejects empty corpora
+    assert vectors is not None  # keys is never empty: the corpus loader rejects empty corpora
     return vectors, len(missing)
 
 

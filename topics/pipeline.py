@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from topics.cache import ArrayCache, VectorStore, digest, embed_with_store, text_hash
+from topics.cache import ArrayCache, VectorStore, digest, embed_with_store
 from topics.cluster import cluster, reduce
 from topics.cluster.umap_stage import effective_neighbors
 from topics.config import RunConfig, UmapSection, config_to_dict
@@ -105,7 +105,7 @@ def embed_corpus(corpus: Corpus, config: RunConfig, progress: Progress) -> Embed
     return Embeddings(
         vectors=vectors,
         backend=config.embedding.backend,
-        cache_key=digest(fingerprint, [text_hash(t) for t in corpus.texts]),
+        cache_key=digest(fingerprint, corpus.text_hashes),
         from_cache=computed == 0,
     )
 
@@ -126,14 +126,16 @@ def _cached_vectors(
     fingerprint = embedder.fingerprint()
     corpus_fitted = bool(getattr(embedder, "corpus_fitted", False))
     if corpus_fitted:
-        fingerprint += f"|corpus={digest([text_hash(t) for t in corpus.texts])}"
+        fingerprint += f"|corpus={digest(corpus.text_hashes)}"
     store = VectorStore(root, fingerprint)
 
     def embed_rows(rows: list[int]) -> np.ndarray:
         return embedder.embed([corpus.texts[r] for r in rows], [corpus.ids[r] for r in rows])
 
     batch = len(corpus) if corpus_fitted else batch_size
-    vectors, computed = embed_with_store(corpus.texts, embed_rows, store, batch, progress.advance)
+    vectors, computed = embed_with_store(
+        corpus.text_hashes, embed_rows, store, batch, progress.advance
+    )
     return vectors, fingerprint, computed
 
 

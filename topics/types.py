@@ -8,6 +8,7 @@ files: no stage should care.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -54,6 +55,13 @@ class Corpus:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @cached_property
+    def text_hashes(self) -> list[str]:
+        """Hash of each text: the cache key of its vectors and tokens (computed once)."""
+        from topics.cache import text_hash
+
+        return [text_hash(text) for text in self.texts]
 
     def subset(self, keep: np.ndarray | list[int]) -> Corpus:
         """Return the documents at positions ``keep`` (counters are carried over)."""

@@ -64,7 +64,10 @@ TOKENIZER_VERSION = "mixed-1"  # bump when the tokenizer or stopword lists chang
 
 
 def tokenize_corpus(
-    texts: Sequence[str], extra_stopwords: Sequence[str] = (), cache_dir: Path | None = None
+    texts: Sequence[str],
+    extra_stopwords: Sequence[str] = (),
+    cache_dir: Path | None = None,
+    hashes: Sequence[str] | None = None,
 ) -> list[str]:
     """Tokenize every document once (BERTopic #2507) and join its tokens with spaces.
 
@@ -74,7 +77,9 @@ def tokenize_corpus(
     from topics.cache import JsonCache, digest, text_hash
     from topics.text.tokenizer import MixedTokenizer
 
-    key = digest(TOKENIZER_VERSION, [text_hash(t) for t in texts], sorted(extra_stopwords))
+    if hashes is None:
+        hashes = [text_hash(t) for t in texts]
+    key = digest(TOKENIZER_VERSION, list(hashes), sorted(extra_stopwords))
     if key in _TOKENIZED:
         return _TOKENIZED[key]
     store = JsonCache(cache_dir, "tokens")
@@ -195,7 +200,7 @@ def represent(
 
     from topics.registry import representations
 
-    joined = tokenize_corpus(corpus.texts, section.extra_stopwords, cache_dir)
+    joined = tokenize_corpus(corpus.texts, section.extra_stopwords, cache_dir, corpus.text_hashes)
     vocabulary = build_vocabulary(joined, section)
     vectorizer = CountVectorizer(
         analyzer=split_on_spaces, lowercase=False, vocabulary=vocabulary or ["_"]
