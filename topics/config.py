@@ -446,9 +446,9 @@ def resolve_paths(config: RunConfig, base: Path) -> RunConfig:
             return str(candidate)
         # Prefer the config-relative path; fall back to CWD-relative for configs kept elsewhere.
         relative = base / candidate
-        if relative.exists() or any(c in value for c in "*?[") and not candidate.exists():
-            return str(relative)
-        return str(candidate) if candidate.exists() else str(relative)
+        if not relative.exists() and candidate.exists():
+            return str(candidate)
+        return str(relative)
 
     corpus = config.corpus.model_copy(update={"paths": [resolve(p) for p in config.corpus.paths]})
     embedding = config.embedding
