@@ -1,26 +1,47 @@
-"""Content-addressed on-disk cache for embeddings and reductions.
+"""Content-addressed on-disk cache for embeddings, reductions and tokens.
 
-Two stores, both written with write-to-temp-then-``os.replace`` so a killed process never leaves
-a truncated file behind (a half-written temp file is ignored and cleaned up later):
+Every file is written through :mod:`topics.atomic` (temp file + ``os.replace``) so a killed
+process never leaves a truncated file behind; a temp file it leaves is ignored and removed
+later (:func:`topics.atomic.remove_stale_temps`).
 
 * :class:`VectorStore` keeps document vectors per embedder fingerprint, keyed by the hash of each
   document's text. Vectors are written shard by shard as batches finish, so an interrupted
   embedding run resumes where it stopped, and a corpus that grows by ten abstracts embeds ten.
 * :class:`ArrayCache` keeps whole arrays (UMAP outputs, 2-D maps) under a key derived from
   everything that determines them.
+* :class:`JsonCache` keeps JSON values (tokenized documents).
+
+Keys must be derived from what determines the output (package versions, file hashes), never
+from a hand-bumped version string: :func:`package_version`, :func:`files_digest` and
+:func:`tokenizer_fingerprint` are the building blocks.
+
+Concurrent runs may share a cache folder: no store reads, modifies and rewrites a file (each
+shard is written once under a name derived from its content), so the atomic rename is enough;
+work done once for many (the static table) is serialised with :func:`topics.atomic.file_lock`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
-import os
-import tempfile
+import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from topics.atomic import (
+    atomic_open,
+    atomic_save_npz,
+    atomic_write_text,
+    make_folder,
+    remove_stale_temps,
+)
+
+CACHE_KEY = "cache.dir"
 
 
 def text_hash(text: str) -> str:
@@ -34,19 +55,38 @@ def digest(*parts: object) -> str:
     return hashlib.blake2b(payload.encode("utf-8"), digest_size=12).hexdigest()
 
 
-def atomic_save_npz(path: Path, **arrays: np.ndarray) -> None:
-    """Write an ``.npz`` so that readers see either the old file, the new one, or none."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
+def package_version(distribution: str) -> str:
+    """Installed version of ``distribution`` or ``"absent"`` (cheap: no import)."""
     try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, **arrays)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "absent"
+
+
+def files_digest(paths: Iterable[Path]) -> str:
+    """Digest of the names and bytes of ``paths`` (a missing file counts as empty)."""
+    hasher = hashlib.blake2b(digest_size=12)
+    for path in sorted(Path(p) for p in paths):
+        hasher.update(path.name.encode("utf-8") + b"\0")
+        try:
+            hasher.update(path.read_bytes())
+        except OSError:
+            hasher.update(b"<missing>")
+        hasher.update(b"\0")
+    return hasher.hexdigest()
+
+
+def tokenizer_fingerprint(tokenizer: object) -> str:
+    """What decides the tokens of :class:`topics.text.tokenizer.MixedTokenizer`.
+
+    Its settings (``repr``), the code and word lists of ``topics.text`` (so editing a stopword
+    file or a rule changes the key) and the jieba version (its dictionary ships with it).
+    """
+    from topics import text
+
+    package = Path(text.__file__).parent
+    files = [*package.glob("*.py"), *package.glob("stopwords/*.txt")]
+    return f"{tokenizer!r}:jieba-{package_version('jieba')}:text-{files_digest(files)}"
 
 
 def _load_npz(path: Path) -> dict[str, np.ndarray] | None:
@@ -54,7 +94,7 @@ def _load_npz(path: Path) -> dict[str, np.ndarray] | None:
     try:
         with np.load(path, allow_pickle=False) as data:
             return {name: data[name] for name in data.files}
-    except (OSError, ValueError, EOFError):
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error):
         return None
 
 
@@ -106,13 +146,16 @@ class VectorStore:
         """Persist one batch of vectors as a new shard (no-op when the store is disabled)."""
         if self.folder is None or len(hashes) == 0:
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
         meta = self.folder / "fingerprint.txt"
         if not meta.exists():
-            meta.write_text(self.fingerprint + "\n", encoding="utf-8")
+            # First shard of this store: also the moment to sweep up killed writers' temps.
+            make_folder(self.folder, CACHE_KEY)
+            remove_stale_temps(self.folder)
+            atomic_write_text(meta, self.fingerprint + "\n", CACHE_KEY)
         name = f"shard-{digest(list(hashes))}.npz"
         atomic_save_npz(
             self.folder / name,
+            CACHE_KEY,
             keys=np.asarray(list(hashes), dtype="U32"),
             vectors=np.asarray(vectors, dtype=np.float32),
         )
@@ -186,15 +229,11 @@ class JsonCache:
 
         if self.folder is None:
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json.gz")
-        try:
-            with os.fdopen(handle, "wb") as raw, gzip.open(raw, "wt", encoding="utf-8") as stream:
-                json.dump(value, stream, ensure_ascii=False)
-            os.replace(temp, self.folder / f"{key}.json.gz")
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        with (
+            atomic_open(self.folder / f"{key}.json.gz", CACHE_KEY) as raw,
+            gzip.open(raw, "wt", encoding="utf-8") as stream,
+        ):
+            json.dump(value, stream, ensure_ascii=False)
 
 
 class ArrayCache:
@@ -213,7 +252,7 @@ class ArrayCache:
     def put(self, key: str, array: np.ndarray) -> None:
         """Store ``array`` under ``key`` atomically."""
         if self.folder is not None:
-            atomic_save_npz(self.folder / f"{key}.npz", array=np.asarray(array))
+            atomic_save_npz(self.folder / f"{key}.npz", CACHE_KEY, array=np.asarray(array))
 
     def keys(self) -> Iterable[str]:
         """Keys currently stored."""

@@ -79,3 +79,23 @@ def test_fingerprint_names_every_vector_setting(static_cache):
     assert default != StaticEmbedder(static_cache, subtract_mean=False).fingerprint()
     assert default != StaticEmbedder(static_cache, context="bos-eos").fingerprint()
     assert "tokenizer=" in default
+
+
+def test_table_is_keyed_on_the_use_version(static_cache, monkeypatch):
+    """Defect 8: a new USE release must build a new table, not reuse the old one."""
+    import importlib.metadata
+
+    from topics.embed.use import USE_DISTRIBUTION
+
+    path, fingerprint = (
+        StaticEmbedder(static_cache).table_path(),
+        StaticEmbedder(None).fingerprint(),
+    )
+    real = importlib.metadata.version
+    monkeypatch.setattr(
+        importlib.metadata,
+        "version",
+        lambda name: "99.0" if name == USE_DISTRIBUTION else real(name),
+    )
+    assert StaticEmbedder(static_cache).table_path() != path
+    assert StaticEmbedder(None).fingerprint() != fingerprint

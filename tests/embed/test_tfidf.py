@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from topics.config import EmbeddingSection
@@ -36,3 +38,32 @@ def test_fallback_tokens_split_cjk_into_bigrams_and_keep_words():
 
 def test_fingerprint_includes_dimensions():
     assert TfidfEmbedder(50).fingerprint() != TfidfEmbedder(100).fingerprint()
+
+
+def fake_versions(monkeypatch, **changed: str) -> None:
+    """Report other installed versions for some distributions (the key function reads them)."""
+    import importlib.metadata
+
+    real = importlib.metadata.version
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: changed.get(name) or real(name))
+
+
+def test_fingerprint_follows_the_tokenizer(monkeypatch, tmp_path):
+    """Defect 8: the vectors depend on the tokens, so must the key."""
+    import shutil
+
+    import topics.text
+
+    default = TfidfEmbedder().fingerprint()
+    assert default == TfidfEmbedder().fingerprint()
+    fake_versions(monkeypatch, jieba="0.43.0")
+    assert TfidfEmbedder().fingerprint() != default
+    monkeypatch.undo()
+    # An edited stopword list (a copy of topics/text with one more stopword) changes the key.
+    copy = tmp_path / "text"
+    shutil.copytree(Path(topics.text.__file__).parent, copy)
+    monkeypatch.setattr(topics.text, "__file__", str(copy / "__init__.py"))
+    assert TfidfEmbedder().fingerprint() == default
+    with (copy / "stopwords" / "en.txt").open("a", encoding="utf-8") as stream:
+        stream.write("\nmethodology\n")
+    assert TfidfEmbedder().fingerprint() != default

@@ -35,8 +35,9 @@ def resolve_min_cluster_size(section: HdbscanSection, n_documents: int) -> int:
 def cluster(reduced: Reduced, section: HdbscanSection, seed: int) -> Clusters:
     """Cluster the reduced coordinates with HDBSCAN.
 
-    HDBSCAN itself is deterministic; ``seed`` is accepted so every stage has the same shape and
-    a randomised clusterer can be registered later without changing callers.
+    HDBSCAN is deterministic given its input (points and their order), so ``seed`` does not
+    reach it: it is accepted so every stage has the same shape and a randomised clusterer can be
+    registered later without changing callers. ``run.seed`` reaches the clustering via UMAP only.
     """
     import hdbscan
 

@@ -7,17 +7,25 @@ import warnings
 
 import numpy as np
 
-from topics.cache import digest
+from topics.cache import digest, package_version
 from topics.config import UmapSection
 from topics.types import Embeddings, Reduced
+
+#: Packages whose versions are part of every UMAP cache key.
+UMAP_DISTRIBUTIONS = ("umap-learn", "pynndescent", "numba")
 
 
 def umap_cache_key(
     embeddings: Embeddings, section: UmapSection, n_components: int, seed: int
 ) -> str:
-    """Key of a UMAP output: the embeddings' key plus every parameter that changes the result."""
+    """Key of a UMAP output: the embeddings' key, every parameter and the libraries' versions.
+
+    umap-learn, its nearest-neighbour search (pynndescent) and the numba that compiles both
+    change coordinates between releases even with a fixed seed.
+    """
     params = section.model_dump(mode="json") | {"n_components": n_components}
-    return digest("umap", embeddings.cache_key, params, seed)
+    versions = {name: package_version(name) for name in UMAP_DISTRIBUTIONS}
+    return digest("umap", embeddings.cache_key, params, seed, versions)
 
 
 def effective_neighbors(n_documents: int, requested: int | str) -> int:

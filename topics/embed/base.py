@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+# Re-exported: backends build their fingerprints from it.
+from topics.cache import package_version as package_version
 from topics.config import EmbeddingSection
 from topics.registry import embedders
 
@@ -60,14 +61,6 @@ def l2_normalize(vectors: np.ndarray) -> np.ndarray:
     # A text with no usable token (empty, or only unknown symbols) has a zero vector.
     norms[norms == 0] = 1.0
     return (matrix / norms).astype(np.float32, copy=False)
-
-
-def package_version(distribution: str) -> str:
-    """Installed version of ``distribution`` or ``"absent"`` (cheap: no import)."""
-    try:
-        return version(distribution)
-    except PackageNotFoundError:
-        return "absent"
 
 
 def short_hash(text: str) -> str:

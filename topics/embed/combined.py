@@ -36,6 +36,16 @@ class CombinedEmbedder:
         self.weights = [float(weight) for weight in weights]
 
     @property
+    def multilingual(self) -> bool:
+        """True when every component puts zh and en in one space (a TF-IDF block does not)."""
+        return all(getattr(component, "multilingual", False) for component in self.components)
+
+    @property
+    def embeds_words(self) -> bool:
+        """True when every component can embed any text (no corpus-fitted or file block)."""
+        return all(getattr(component, "embeds_words", False) for component in self.components)
+
+    @property
     def corpus_fitted(self) -> bool:
         """True when any component needs the whole corpus in one call (e.g. tfidf)."""
         return any(getattr(component, "corpus_fitted", False) for component in self.components)

@@ -37,6 +37,11 @@ class PrecomputedEmbedder:
         self.column = column
         self.id_column = id_column
 
+    def check_available(self) -> None:
+        """Raise InputError when the file is missing (``topics.preflight``: before any work)."""
+        if not self.path.is_file():
+            raise InputError(f"embedding.path: file '{self.path}' does not exist.")
+
     @property
     def corpus_fitted(self) -> bool:
         """A ``.npy`` is matched by row position, so it must receive the whole corpus at once."""

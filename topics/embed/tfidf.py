@@ -14,17 +14,20 @@ from pathlib import Path
 
 import numpy as np
 
+from topics.cache import files_digest, tokenizer_fingerprint
 from topics.config import EmbeddingSection
 from topics.embed.base import check_aligned, l2_normalize, package_version
 from topics.registry import embedders
+from topics.text.han import HAN_RUN
 
+THIS_FILE = Path(__file__)
 SVD_SEED = 0
 MIN_DF, MAX_DF = 2, 0.5
 # Below this many documents min_df/max_df would remove every term.
 SMALL_CORPUS = 10
 
 _LATIN_WORD = re.compile(r"[^\W\d_](?:[\w'-]*\w)?", re.UNICODE)
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_CJK_RUN = HAN_RUN
 
 
 def fallback_tokens(text: str) -> list[str]:
@@ -64,9 +67,12 @@ class TfidfEmbedder:
         self.dimensions = dimensions
 
     def fingerprint(self) -> str:
-        tokenizer, _ = load_tokenizer()
+        name, tokenize = load_tokenizer()
+        # The tokens decide the vectors: the mixed tokenizer's settings, rules, stopword
+        # files and jieba version are part of the key (the fallback is this module's code).
+        tokens = tokenizer_fingerprint(tokenize) if name == "mixed" else files_digest([THIS_FILE])
         return (
-            f"tfidf:sklearn-{package_version('scikit-learn')}:tokenizer={tokenizer}:"
+            f"tfidf:sklearn-{package_version('scikit-learn')}:tokenizer={name}[{tokens}]:"
             f"min_df={MIN_DF}:max_df={MAX_DF}:sublinear=1:svd={self.dimensions}:seed={SVD_SEED}"
         )
 

@@ -1,6 +1,6 @@
 """Run-folder writing: tables, manifest, model, all committed atomically."""
 
-from topics.outputs.atomic import atomic_run_folder
+from topics.outputs.atomic import atomic_run_folder, recover_run_folder
 from topics.outputs.files import (
     safe_csv_cell,
     write_documents,
@@ -13,6 +13,7 @@ from topics.outputs.files import (
 
 __all__ = [
     "atomic_run_folder",
+    "recover_run_folder",
     "safe_csv_cell",
     "write_documents",
     "write_manifest",

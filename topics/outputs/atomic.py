@@ -1,31 +1,84 @@
-"""Write a run folder completely or not at all.
+"""Write a run folder completely or not at all, and repair what a killed run left behind.
 
-Everything goes into a hidden temporary sibling folder; only when the body finishes is it
-swapped into place with renames. A failed or killed run leaves the previous report untouched
-(at worst a stale ``.tmp-*`` folder, which the next run removes).
+Everything goes into a hidden sibling ``.NAME.tmp-PID-NS``; only when the body finishes is it
+swapped into place: ``NAME → .NAME.old-PID-NS``, ``.tmp → NAME``, then the old folder is
+renamed ``.NAME.trash-PID-NS`` and deleted. A failed run removes its temporary folder; a
+killed one leaves at worst:
+
+* a temporary folder: removed by the next run once its owner is dead;
+* ``.old-*`` without ``NAME`` (killed between the two renames): the next run restores it, so
+  the previous report comes back byte for byte;
+* ``.old-*`` or ``.trash-*`` beside ``NAME``: removed.
+
+Liveness is a ``flock`` on the temporary folder held by its writer for the whole run (the kernel
+drops it when the writer dies, even on SIGKILL), so a concurrent run with the same name, however
+slow its report, never loses its folder. Swaps and repairs take a lock on the output folder
+itself, so a repair never sees another run half-way between its two renames.
+
+Two environment variables let tests SIGKILL a run inside the swap window:
+``TOPICS_TEST_PAUSE_BEFORE_SWAP`` and ``TOPICS_TEST_PAUSE_BETWEEN_RENAMES`` (seconds to sleep).
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from topics.atomic import (
+    apply_default_modes,
+    folder_in_use,
+    folder_lock,
+    hold_folder_lock,
+    make_folder,
+)
 
-def _remove_stale(parent: Path, name: str) -> None:
-    """Delete temporary folders left by killed runs of this run name (older than a minute)."""
-    now = time.time()
-    for stale in parent.glob(f".{name}.tmp-*"):
-        with contextlib.suppress(OSError):
-            if now - stale.stat().st_mtime > 60:
-                shutil.rmtree(stale, ignore_errors=True)
+
+def _test_pause(point: str) -> None:
+    """Sleep ``$TOPICS_TEST_PAUSE_<point>`` seconds (unset: no pause): a hook for kill tests."""
+    seconds = os.environ.get(f"TOPICS_TEST_PAUSE_{point}")
+    if seconds:
+        time.sleep(float(seconds))
+
+
+def _stamp(path: Path) -> int:
+    """The nanosecond stamp at the end of a ``.NAME.kind-PID-NS`` name (0 if unparsable)."""
+    try:
+        return int(path.name.rsplit("-", 1)[1])
+    except (IndexError, ValueError):
+        return 0
+
+
+def _siblings(output_dir: Path, name: str, kind: str) -> list[Path]:
+    """``.NAME.<kind>-*`` folders in ``output_dir``, oldest first."""
+    pattern = f".{glob.escape(name)}.{kind}-*"
+    return sorted(output_dir.glob(pattern), key=_stamp)
+
+
+def recover_run_folder(output_dir: Path, name: str) -> None:
+    """Repair ``output_dir/name`` after a killed run (call with the output folder locked).
+
+    Restores the previous folder when a run died between its two renames, then deletes the
+    leftovers of dead runs. Temporary folders of live runs are left alone.
+    """
+    final = output_dir / name
+    previous = _siblings(output_dir, name, "old")
+    if previous and not final.exists():
+        # Only the newest .old can be complete: an older one was already being replaced.
+        os.replace(previous.pop(), final)
+    for leftover in previous + _siblings(output_dir, name, "trash"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    for temp in _siblings(output_dir, name, "tmp"):
+        if not folder_in_use(temp):
+            shutil.rmtree(temp, ignore_errors=True)
 
 
 @contextlib.contextmanager
-def atomic_run_folder(output_dir: Path, name: str) -> Iterator[Path]:
+def atomic_run_folder(output_dir: Path, name: str, key: str = "output.dir") -> Iterator[Path]:
     """Yield a temporary folder; on success it becomes ``output_dir/name``.
 
     Parameters
@@ -34,19 +87,44 @@ def atomic_run_folder(output_dir: Path, name: str) -> Iterator[Path]:
         Parent of run folders (created if needed).
     name:
         Run name; the final folder is ``output_dir/name``.
+    key:
+        Config key of ``output_dir``, named in the error when it cannot be created.
     """
-    output_dir.mkdir(parents=True, exist_ok=True)
-    _remove_stale(output_dir, name)
+    output_dir = make_folder(Path(output_dir), key)
     final = output_dir / name
-    temp = output_dir / f".{name}.tmp-{os.getpid()}-{time.time_ns()}"
-    temp.mkdir()
+    tag = f"{os.getpid()}-{time.time_ns()}"
+    temp = output_dir / f".{name}.tmp-{tag}"
+    with folder_lock(output_dir):
+        recover_run_folder(output_dir, name)
+        # Created and locked under the output lock: a repair never sees it unlocked.
+        temp.mkdir()
+        owner = hold_folder_lock(temp)
     try:
-        yield temp
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
-    previous = output_dir / f".{name}.old-{os.getpid()}-{time.time_ns()}"
-    if final.exists():
-        os.replace(final, previous)
-    os.replace(temp, final)
-    shutil.rmtree(previous, ignore_errors=True)
+        try:
+            yield temp
+        except BaseException:
+            shutil.rmtree(temp, ignore_errors=True)
+            raise
+        # mkstemp (atomic writers) and safetensors create 0600 files: a report must be
+        # readable wherever it is copied, so every file gets the umask's mode.
+        apply_default_modes(temp)
+        _test_pause("BEFORE_SWAP")
+        previous = output_dir / f".{name}.old-{tag}"
+        trash = output_dir / f".{name}.trash-{tag}"
+        with folder_lock(output_dir):
+            if final.exists():
+                os.replace(final, previous)
+            try:
+                _test_pause("BETWEEN_RENAMES")
+                os.replace(temp, final)
+            except BaseException:  # Ctrl-C or a failed rename: put the previous folder back
+                if previous.exists() and not final.exists():
+                    os.replace(previous, final)
+                shutil.rmtree(temp, ignore_errors=True)
+                raise
+            if previous.exists():
+                # Renamed before deletion: a kill while deleting never leaves a partial .old.
+                os.replace(previous, trash)
+        shutil.rmtree(trash, ignore_errors=True)
+    finally:
+        os.close(owner)

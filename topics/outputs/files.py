@@ -106,8 +106,14 @@ def write_model(topics: Topics, folder: Path) -> bool:
     import logging
 
     # BERTopic warns that no embedding model is saved: by design, vectors come from our cache.
-    logging.getLogger("BERTopic").setLevel(logging.ERROR)
-    topics.model.save(
-        str(folder), serialization="safetensors", save_ctfidf=True, save_embedding_model=False
-    )
+    # Raised for this call only: the user's own logging setup is not ours to change.
+    logger = logging.getLogger("BERTopic")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        topics.model.save(
+            str(folder), serialization="safetensors", save_ctfidf=True, save_embedding_model=False
+        )
+    finally:
+        logger.setLevel(level)
     return True
