@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,13 +23,14 @@ def topics(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     )
 
 
-def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> str:
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
+    return lines[0]
 
 
 def test_validate_accepts_shipped_configs() -> None:
@@ -44,7 +47,50 @@ def test_validate_rejects_unknown_key_in_one_line(tmp_path: Path) -> None:
 
 def test_set_override_error_names_key() -> None:
     result = topics("validate", "configs/default.yaml", "--set", "umap.n_neighbors=1")
-    assert_one_line_error(result, "umap.n_neighbors", "≥ 2", "Got 1")
+    assert_one_line_error(result, "error: --set umap.n_neighbors=1: ", "≥ 2", "Got 1")
+
+
+def test_set_keeps_strings_for_string_keys(tmp_path: Path) -> None:
+    """--set run.name=2024 used to fail with "must be a string"."""
+    result = topics(
+        "validate",
+        "configs/default.yaml",
+        "--set",
+        "run.name=2024",
+        "--set",
+        f"output.dir={tmp_path}",
+        "--set",
+        f"cache.dir={tmp_path}",
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def in_process(*args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI in this process (typer's runner): same code path, without re-importing numba."""
+    from typer.testing import CliRunner
+
+    from topics.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
+
+
+def test_metric_typo_is_one_line_before_any_work(tmp_path: Path) -> None:
+    result = in_process(
+        "run",
+        "configs/default.yaml",
+        "--set",
+        "umap.metric=cosin",
+        "--set",
+        f"output.dir={tmp_path / 'out'}",
+        "--set",
+        f"cache.dir={tmp_path / 'cache'}",
+    )
+    line = assert_one_line_error(result, "--set umap.metric=cosin: The 'umap.metric' parameter")
+    assert line.endswith("Got 'cosin' instead. Did you mean 'cosine'?")
+    assert not any(tmp_path.iterdir()), "nothing may be embedded or written"
 
 
 def test_unknown_backend_is_a_config_error() -> None:
@@ -95,11 +141,21 @@ def test_explain_lists_every_section() -> None:
 
 
 def test_init_writes_a_valid_starter(tmp_path: Path) -> None:
+    """The starter validates once its corpus folder holds abstracts (validate checks paths)."""
     target = tmp_path / "mine.yaml"
     assert topics("init", str(target)).returncode == 0
     assert "corpus:" in target.read_text("utf-8")
-    assert topics("validate", str(target)).returncode == 0
+    assert_one_line_error(
+        topics("validate", str(target), cwd=tmp_path),
+        f"{target}:",
+        f"corpus.paths: '{tmp_path / 'abstracts'}' does not exist",
+    )
+    (tmp_path / "abstracts").mkdir()
+    (tmp_path / "abstracts" / "a.jsonl").write_text('{"abstract": "text"}\n', "utf-8")
+    result = topics("validate", str(target), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
     assert_one_line_error(topics("init", str(target)), "already exists")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["abstracts", "mine.yaml"]
 
 
 def test_help_for_every_command() -> None:
@@ -128,12 +184,17 @@ def test_run_prints_run_folder_last(session_dir: Path) -> None:
     assert (Path(last) / "index.html").is_file()
 
 
-def test_report_rebuilds_page_without_refitting(sample_run) -> None:
-    page = sample_run.run_dir / "index.html"
+def test_report_rebuilds_page_without_refitting(sample_run, tmp_path: Path) -> None:
+    # A copy: the session's sample run is shared by other tests and must keep its page.
+    run_dir = tmp_path / "run"
+    shutil.copytree(sample_run.run_dir, run_dir)
+    page = run_dir / "index.html"
     page.unlink()
-    result = topics("report", str(sample_run.run_dir))
+    result = topics("report", str(run_dir))
     assert result.returncode == 0, result.stderr
     assert page.is_file() and page.stat().st_size > 100_000
+    assert result.stdout.strip().splitlines()[-1] == str(page)
+    assert (sample_run.run_dir / "index.html").is_file()
 
 
 def test_open_without_browser_prints_the_page(sample_run) -> None:
@@ -157,3 +218,29 @@ def test_open_without_browser_prints_the_page(sample_run) -> None:
 
 def test_report_on_non_run_folder_is_an_error(tmp_path: Path) -> None:
     assert_one_line_error(topics("report", str(tmp_path)), "not a run folder")
+
+
+def test_run_with_cache_disabled_writes_no_cache(tmp_path: Path) -> None:
+    """``cache.enabled: false``: a complete run, and the cache folder is never created."""
+    cache = tmp_path / "cache"
+    result = in_process(
+        "run",
+        "configs/default.yaml",
+        "--quiet",
+        "--set",
+        "cache.enabled=false",
+        "--set",
+        f"cache.dir={cache}",
+        "--set",
+        f"output.dir={tmp_path / 'out'}",
+        "--set",
+        "output.report=false",
+    )
+    assert result.returncode == 0, result.stderr
+    run_dir = Path(result.stdout.strip().splitlines()[-1])
+    assert run_dir == tmp_path / "out" / "default"
+    manifest = json.loads((run_dir / "manifest.json").read_text("utf-8"))
+    assert manifest["counts"]["documents"] == 54
+    assert manifest["cache"]["embeddings"] == manifest["cache"]["umap"] == "miss"
+    assert manifest["config"]["cache"]["enabled"] is False
+    assert not cache.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ def test_defaults_validate() -> None:
     config = load_config(None)
     assert config.embedding.backend == "use"
     assert config.hdbscan.min_cluster_size == "auto"
+    assert config.topics.outliers.strategy == "embeddings"
 
 
 def test_unknown_key_names_path_line_and_suggestion(tmp_path: Path) -> None:
@@ -56,6 +58,140 @@ def test_wrong_type_names_expected_type(tmp_path: Path) -> None:
 def test_bad_choice_lists_allowed_values() -> None:
     with pytest.raises(ConfigError, match=r"'topics.representation'.*'ctfidf'.*Got 'lda'"):
         load_config(None, ["topics.representation=lda"])
+
+
+@pytest.mark.parametrize(
+    ("key", "registry_name", "also", "typo", "hint"),
+    [
+        ("corpus.format", "readers", ["auto"], "jsnl", "jsonl"),
+        ("topics.representation", "representations", [], "keybrt", "keybert"),
+    ],
+)
+def test_registry_choices_come_from_the_registry(
+    tmp_path: Path, key: str, registry_name: str, also: list[str], typo: str, hint: str
+) -> None:
+    """corpus.format / topics.representation are checked against their registries, not Literals."""
+    from topics import registry
+
+    section, name = key.split(".")
+    path = write(tmp_path, f"{section}:\n  {name}: {typo}\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    choices = [*also, *getattr(registry, registry_name).names()]
+    assert str(error.value) == (
+        f"{path}:2: The '{key}' parameter must be one of {choices}. Got '{typo}' instead. "
+        f"Did you mean '{hint}'?"
+    )
+    for choice in choices:  # every registered name is accepted
+        assert getattr(getattr(load_config(None, [f"{key}={choice}"]), section), name) == choice
+    described = {k: d for k, _, d in explain()}[key]
+    assert described.endswith(f"Choices: {', '.join(choices)}.")
+
+
+def test_schema_defaults_are_the_tuned_preset(tmp_path: Path) -> None:
+    """A config holding only corpus.paths is the default preset (31% vs 0% outliers before)."""
+    root = Path(__file__).resolve().parents[1]
+    minimal = write(tmp_path, f"corpus:\n  paths: [{root / 'data' / 'sample'}]\n")
+    mine = load_config(minimal).model_dump(mode="json")
+    preset = load_config(root / "configs" / "default.yaml").model_dump(mode="json")
+    assert Path(preset["corpus"]["paths"][0]).resolve() == Path(mine["corpus"]["paths"][0])
+    for data in (mine, preset):
+        del data["run"]["name"], data["corpus"]["paths"]
+    assert mine == preset
+    assert mine["hdbscan"]["min_samples"] == 3
+    assert mine["hdbscan"]["cluster_selection_method"] == "leaf"
+    assert mine["topics"]["outliers"]["strategy"] == "embeddings"
+
+
+def _leaves(data: dict, prefix: str = "") -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            out |= _leaves(value, f"{prefix}{key}.")
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+@pytest.mark.parametrize("name", ["configs/default.yaml", "configs/fast.yaml", "starter"])
+def test_presets_state_only_what_differs_from_the_schema(name: str) -> None:
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    path = root / "topics" / "starter.yaml" if name == "starter" else root / name
+    stated = _leaves(yaml.safe_load(path.read_text("utf-8")))
+    defaults = {key: json.loads(default) for key, default, _ in explain()}
+    same = [
+        k for k, v in stated.items() if k not in {"run.name", "corpus.paths"} and v == defaults[k]
+    ]
+    assert same == [], f"{name} restates schema defaults: {same}"
+
+
+def test_preset_comments_carry_no_stale_numbers() -> None:
+    root = Path(__file__).resolve().parents[1]
+    for path in [root / "configs" / "default.yaml", root / "configs" / "fast.yaml"]:
+        text = path.read_text("utf-8")
+        assert "5-9" not in text and "~0.6" not in text, path
+
+
+def test_string_override_stays_a_string() -> None:
+    """--set run.name=2024 is the name "2024" (it used to fail: "must be a string")."""
+    config = load_config(None, ["run.name=2024", "output.dir=123", "embedding.path=7.npy"])
+    assert config.run.name == "2024"
+    assert config.output.dir == "123"
+    assert config.embedding.path == "7.npy"
+    assert load_config(None, ['run.name="quoted"']).run.name == "quoted"
+    assert load_config(None, ["embedding.model=x", "embedding.model=null"]).embedding.model is None
+    # Other keys still parse as JSON.
+    assert load_config(None, ["run.seed=7"]).run.seed == 7
+    assert load_config(None, ["cache.enabled=false"]).cache.enabled is False
+    assert load_config(None, ['embedding.components=["use"]']).embedding.components == ["use"]
+
+
+def test_override_error_names_the_override_not_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "run:\n  seed: 3\numap:\n  n_neighbors: 10\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(path, ["umap.n_neighbors=1"])
+    assert str(error.value) == (
+        "--set umap.n_neighbors=1: The 'umap.n_neighbors' parameter must be an int ≥ 2 or "
+        "'auto'. Got 1 instead."
+    )
+    # A bad value in the file still names the file's line, even with unrelated overrides.
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("run:\n  seed: lots\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=rf"^{bad}:2: The 'run.seed' parameter"):
+        load_config(bad, ["umap.n_neighbors=12"])
+    with pytest.raises(ConfigError, match=r"^--set corpus.paths=\[1\]: .*must be a string"):
+        load_config(path, ["corpus.paths=[1]"])
+
+
+def test_metric_typos_are_config_errors_with_a_hint(tmp_path: Path) -> None:
+    """umap.metric / hdbscan.metric typos fail at load time, not inside the library later."""
+    path = write(tmp_path, "umap:\n  metric: cosin\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    message = str(error.value)
+    assert message.startswith(f"{path}:2: The 'umap.metric' parameter must be one of the metrics")
+    assert message.endswith("Got 'cosin' instead. Did you mean 'cosine'?")
+    assert "'manhattan'" in message and "\n" not in message
+    with pytest.raises(ConfigError) as error:
+        load_config(None, ["hdbscan.metric=euclidian"])
+    assert str(error.value).startswith("--set hdbscan.metric=euclidian: The 'hdbscan.metric'")
+    assert str(error.value).endswith("Did you mean 'euclidean'?")
+    # hdbscan refuses cosine with prediction data (the stage asks for it): caught here too.
+    with pytest.raises(ConfigError, match="'hdbscan.metric'.*Got 'cosine'"):
+        load_config(None, ["hdbscan.metric=cosine"])
+    accepted = load_config(None, ["umap.metric=manhattan", "hdbscan.metric=manhattan"])
+    assert (accepted.umap.metric, accepted.hdbscan.metric) == ("manhattan", "manhattan")
+
+
+def test_default_metrics_are_accepted_by_the_libraries() -> None:
+    """The defaults skip the (slow) library lookup, so check them against the libraries here."""
+    from topics.config import HdbscanSection, UmapSection
+    from topics.preflight import hdbscan_metric_problem, umap_metric_problem
+
+    assert umap_metric_problem(UmapSection().metric) is None
+    assert hdbscan_metric_problem(HdbscanSection().metric, UmapSection().n_components) is None
 
 
 def test_min_cluster_size_accepts_auto_or_int() -> None:

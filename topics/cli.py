@@ -6,6 +6,7 @@ readable line on stderr with exit code 2 (never a traceback).
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -14,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -34,7 +36,8 @@ SetOption = Annotated[
     list[str] | None,
     typer.Option(
         "--set",
-        help="Override a config key, e.g. --set umap.n_neighbors=30 (value parsed as JSON).",
+        help="Override a config key, e.g. --set umap.n_neighbors=30 (values of string keys are "
+        "kept as text, others parsed as JSON: --set corpus.paths='[\"a.jsonl\"]').",
     ),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the run folder.")]
@@ -48,7 +51,8 @@ def user_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except TopicsError as error:
-            err.print(f"[bold red]error:[/] {error}", soft_wrap=True)
+            # escape: a message may hold "[transformers]", which rich would eat as markup
+            err.print(f"[bold red]error:[/] {escape(str(error))}", soft_wrap=True)
             raise typer.Exit(code=error.exit_code) from None
         except KeyboardInterrupt:
             err.print("interrupted; earlier run folders and caches are intact")
@@ -107,11 +111,13 @@ def run(
     """Run the pipeline for CONFIG; the last line printed is the run folder."""
     from topics.config import load_config
     from topics.pipeline import run_pipeline
+    from topics.preflight import preflight
 
     overrides = list(set_ or [])
     if seeds is not None:
         overrides.append(f"run.seeds={seeds}")
     cfg = load_config(config, overrides)
+    preflight(cfg, config, overrides)  # run_pipeline checks again, without the file's lines
     progress = None if quiet else RichProgress(err)
     try:
         result = run_pipeline(cfg, progress)
@@ -121,7 +127,7 @@ def run(
     if not quiet:
         _summary(result.manifest)
         for warning in result.warnings:
-            err.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+            err.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     print(result.run_dir)
 
 
@@ -146,19 +152,24 @@ def validate(
     set_: SetOption = None,
     explain: Annotated[bool, typer.Option("--explain", help="List every config key.")] = False,
 ) -> None:
-    """Check CONFIG (and overrides) without running; --explain lists every key."""
+    """Check CONFIG (and overrides) as a run would before starting; --explain lists every key.
+
+    Besides the keys and values, it builds the configured components and checks that the
+    corpus files, the precomputed vectors or model, and the output/cache folders are usable.
+    """
     from topics.config import explain as explain_keys
     from topics.config import load_config
-    from topics.registry import embedders
+    from topics.preflight import preflight
 
     if config is not None:
-        cfg = load_config(config, list(set_ or []))
-        embedders.get(cfg.embedding.backend)  # an unknown backend is a config error too
-        out.print(f"[green]ok[/] {config}")
+        # The same checks a run makes before any work: components, input files, folders.
+        overrides = list(set_ or [])
+        preflight(load_config(config, overrides), config, overrides)
+        out.print(f"[green]ok[/] {escape(str(config))}")
     if explain or config is None:
         table = Table("key", "default", "description", show_lines=False)
         for key, default, description in explain_keys():
-            table.add_row(key, default, description)
+            table.add_row(key, escape(default), escape(description))
         out.print(table)
 
 
@@ -177,7 +188,7 @@ def init(
         raise ConfigError(f"'{path}' already exists; pass --force to overwrite it.")
     source = Path(__file__).with_name("starter.yaml")
     path.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
-    out.print(f"wrote {path}; edit corpus.paths, then: topics run {path}")
+    out.print(escape(f"wrote {path}; edit corpus.paths, then: topics run {path}"))
 
 
 @app.command()
@@ -230,14 +241,22 @@ def sweep(
                 task,
                 completed=done,
                 total=total,
-                description=f"{row['trial']}: npmi={metrics.get('npmi', float('nan')):.3f}"
-                f" outliers={metrics.get('outlier_share', float('nan')):.0%}",
+                description=f"{row['trial']}: topics={metrics.get('topics', '–')}"
+                f" npmi={_number(metrics.get('npmi'), '.3f')}"
+                f" outliers={_number(metrics.get('outlier_share'), '.0%')}",
             )
 
         result = run_sweep(sweep_file, output_dir, on_trial)
     if not quiet and result.best is not None:
-        err.print(f"best: {result.best['trial']} {result.best['settings']}", soft_wrap=True)
+        err.print(escape(f"best: {result.best['trial']} {result.best['settings']}"), soft_wrap=True)
     print(result.folder)
+
+
+def _number(value: Any, spec: str) -> str:
+    """``value`` formatted with ``spec``, or "–" when a trial has none (0 topics: no NPMI)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return format(value, spec)
 
 
 def _require_run_dir(run_dir: Path) -> None:

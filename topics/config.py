@@ -1,19 +1,22 @@
 """One declarative schema for a run: YAML + dotted overrides → a frozen :class:`RunConfig`.
 
 Every key is documented once, in its field's ``description``; ``topics validate --explain`` and
-the README's config reference are generated from it.
+the README's config reference are generated from it. The schema's defaults are the tuned ones
+(NOTES.md, "Defaults chosen"): a config holding only ``corpus.paths`` is the default preset, and
+the presets in ``configs/`` state only what differs.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
+from topics.config_errors import Origins, describe
 from topics.errors import ConfigError
 
 
@@ -23,6 +26,21 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _registered(value: str, registry_name: str, also: tuple[str, ...] = ()) -> str:
+    """``value`` when it names an entry of ``topics.registry.<registry_name>`` (or ``also``)."""
+    from topics import registry
+    from topics.registry import did_you_mean
+
+    known = [*also, *getattr(registry, registry_name).names()]
+    if value in known:
+        return value
+    raise PydanticCustomError(
+        "unknown_choice",
+        "must be one of {expected}",
+        {"expected": known, "hint": did_you_mean(value, known)},
+    )
+
+
 class RunSection(Section):
     name: str = Field(
         "default",
@@ -30,7 +48,12 @@ class RunSection(Section):
         pattern=r"^[A-Za-z0-9._-]+$",
         description="Run name; outputs go to <output.dir>/<run.name>/. Letters, digits, . _ -.",
     )
-    seed: int = Field(42, ge=0, description="Random seed passed to UMAP, HDBSCAN and sampling.")
+    seed: int = Field(
+        42,
+        ge=0,
+        description="Random seed for UMAP, which decides the topics (HDBSCAN is deterministic "
+        "given UMAP's output): same seed + same data = same topics.",
+    )
     seeds: int = Field(
         1,
         ge=1,
@@ -56,10 +79,11 @@ class CorpusSection(Section):
         min_length=1,
         description="Files, directories or glob patterns to read, relative to the config file.",
     )
-    format: Literal["auto", "seed", "jsonl", "csv", "parquet"] = Field(
+    format: str = Field(
         "auto",
         description="Input format; 'auto' decides by extension (.txt = seed format, .jsonl/.json"
-        "l.gz, .csv, .parquet).",
+        "l.gz, .csv, .parquet), a reader name reads every named file with that reader.",
+        json_schema_extra={"registry": "readers", "also": ["auto"]},
     )
     fields: FieldsSection = Field(default_factory=FieldsSection, description="Field names.")
     min_chars: int = Field(
@@ -74,6 +98,11 @@ class CorpusSection(Section):
         None, ge=1, description="Keep only the first N documents (after de-duplication)."
     )
 
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        return _registered(value, "readers", also=("auto",))
+
 
 class EmbeddingSection(Section):
     backend: str = Field(
@@ -82,6 +111,7 @@ class EmbeddingSection(Section):
         "table distilled from USE), tfidf (TF-IDF + SVD, monolingual), sentence-transformers "
         "(extra 'transformers'), precomputed (.npy / Parquet), combined (concatenate "
         "'components').",
+        json_schema_extra={"registry": "embedders"},
     )
     model: str | None = Field(
         None, description="sentence-transformers model name or local path (that backend only)."
@@ -96,7 +126,10 @@ class EmbeddingSection(Section):
     )
     id_column: str = Field("id", description="precomputed Parquet: the document id column.")
     dimensions: int = Field(
-        100, ge=2, description="tfidf: TruncatedSVD output dimensions (capped by corpus size)."
+        100,
+        ge=2,
+        description="tfidf: TruncatedSVD output dimensions; a corpus gets at most (documents − 1) "
+        "and (distinct terms − 1).",
     )
     components: list[str] = Field(
         default_factory=lambda: ["use", "tfidf"],
@@ -123,7 +156,11 @@ class UmapSection(Section):
     )
     n_components: int = Field(5, ge=1, le=100, description="UMAP output dimensions.")
     min_dist: float = Field(0.0, ge=0.0, le=1.0, description="UMAP min_dist.")
-    metric: str = Field("cosine", description="UMAP input metric.")
+    metric: str = Field(
+        "cosine",
+        description="UMAP input metric: any name umap-learn accepts (cosine, euclidean, "
+        "manhattan, correlation, ...).",
+    )
     n_epochs: int | None = Field(None, ge=1, description="UMAP epochs (None = umap's default).")
     low_memory: bool = Field(True, description="UMAP low_memory nearest-neighbour search.")
 
@@ -142,13 +179,22 @@ class HdbscanSection(Section):
         "abstracts → 3, 2k → 15, 10k → 33; at least 3, at most 500).",
     )
     min_samples: int | None = Field(
-        None, ge=1, description="HDBSCAN min_samples (None = same as min_cluster_size)."
+        3,
+        ge=1,
+        description="HDBSCAN min_samples (None = same as min_cluster_size). Small values make "
+        "HDBSCAN far less conservative: fewer outliers, and no collapse into 2-3 giant topics.",
     )
     cluster_selection_method: Literal["eom", "leaf"] = Field(
-        "eom", description="HDBSCAN cluster selection: eom (fewer, larger) or leaf (finer)."
+        "leaf",
+        description="HDBSCAN cluster selection: leaf (finer; topic counts steady across corpus "
+        "sizes) or eom (fewer, larger; picked the root split on the sample).",
     )
     cluster_selection_epsilon: float = Field(0.0, ge=0.0, description="HDBSCAN epsilon.")
-    metric: str = Field("euclidean", description="HDBSCAN metric on the UMAP output.")
+    metric: str = Field(
+        "euclidean",
+        description="HDBSCAN metric on the UMAP output: any name hdbscan accepts with prediction "
+        "data (euclidean, manhattan, chebyshev, ...; not cosine).",
+    )
 
     @field_validator("min_cluster_size")
     @classmethod
@@ -160,7 +206,9 @@ class HdbscanSection(Section):
 
 class OutliersSection(Section):
     strategy: Literal["none", "embeddings", "c-tf-idf", "distributions", "probabilities"] = Field(
-        "none", description="BERTopic reduce_outliers strategy for -1 documents ('none' = keep)."
+        "embeddings",
+        description="BERTopic reduce_outliers strategy for -1 documents ('none' = keep them); "
+        "'embeddings' moves each to the topic whose mean embedding is closest.",
     )
     threshold: float = Field(
         0.0, ge=0.0, le=1.0, description="Minimum similarity/probability to reassign an outlier."
@@ -179,10 +227,11 @@ class TopicsSection(Section):
     max_df: float = Field(
         0.5, gt=0.0, le=1.0, description="Drop tokens present in more than this share of documents."
     )
-    representation: Literal["ctfidf", "keybert", "mmr"] = Field(
+    representation: str = Field(
         "ctfidf",
         description="Topic words: ctfidf (BERTopic's c-TF-IDF), keybert (KeyBERTInspired), "
         "mmr (MaximalMarginalRelevance re-ranking).",
+        json_schema_extra={"registry": "representations"},
     )
     mmr_diversity: float = Field(0.3, ge=0.0, le=1.0, description="mmr: diversity.")
     outliers: OutliersSection = Field(default_factory=OutliersSection, description="Outliers.")
@@ -194,6 +243,11 @@ class TopicsSection(Section):
     extra_stopwords: list[str] = Field(
         default_factory=list, description="More stopwords (either language) for topic words."
     )
+
+    @field_validator("representation")
+    @classmethod
+    def _known_representation(cls, value: str) -> str:
+        return _registered(value, "representations")
 
     @field_validator("nr_topics")
     @classmethod
@@ -238,179 +292,131 @@ class RunConfig(Section):
 # Loading, overrides and error formatting
 
 
-def parse_override(text: str) -> tuple[list[str], Any]:
-    """Split ``"a.b=value"`` into a key path and a value parsed as JSON when it parses."""
+def _field_at(path: list[str]) -> Any:
+    """The schema field at a dotted key path, or ``None`` when there is none."""
+    model: Any = RunConfig
+    field = None
+    for part in path:
+        fields = getattr(model, "model_fields", None)
+        if not fields or part not in fields:
+            return None
+        field = fields[part]
+        model = field.annotation
+    return field
+
+
+def _text_field(path: list[str]) -> tuple[bool, bool]:
+    """``(is a plain string field, also accepts null)`` for the key at ``path``."""
+    field = _field_at(path)
+    annotation = getattr(field, "annotation", None)
+    if annotation is str:
+        return True, False
+    if set(get_args(annotation)) == {str, type(None)}:
+        return True, True
+    return False, False
+
+
+def parse_override(text: str, label: str = "--set") -> tuple[list[str], Any]:
+    """Split ``"a.b=value"`` into a key path and a value.
+
+    A string key keeps the text as given (``run.name=2024`` is the name "2024", not a number;
+    a quoted JSON string is unquoted and ``null`` clears an optional one); any other key's
+    value is parsed as JSON when it parses (``umap.n_neighbors=30``, ``corpus.paths=["a"]``).
+    """
     if "=" not in text:
-        raise ConfigError(f"--set expects KEY=VALUE (e.g. umap.n_neighbors=30). Got '{text}'.")
+        raise ConfigError(f"{label} expects KEY=VALUE (e.g. umap.n_neighbors=30). Got '{text}'.")
     key, raw = text.split("=", 1)
     path = [part for part in key.strip().split(".")]
     if not key.strip() or any(not part for part in path):
-        raise ConfigError(f"--set expects a dotted key like umap.n_neighbors. Got '{key}'.")
+        raise ConfigError(f"{label} expects a dotted key like umap.n_neighbors. Got '{key}'.")
+    is_text, nullable = _text_field(path)
+    if is_text:
+        if nullable and raw == "null":
+            return path, None
+        if raw.startswith('"'):
+            try:
+                value = json.loads(raw)
+            except json.JSONDecodeError:
+                return path, raw
+            return path, value if isinstance(value, str) else raw
+        return path, raw
     try:
-        value: Any = json.loads(raw)
+        return path, json.loads(raw)
     except json.JSONDecodeError:
-        value = raw
-    return path, value
+        return path, raw
 
 
-def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Return a copy of ``data`` with each ``--set KEY=VALUE`` applied."""
+def apply_overrides(
+    data: dict[str, Any], overrides: list[str], label: str = "--set"
+) -> dict[str, Any]:
+    """Return a copy of ``data`` with each ``KEY=VALUE`` override applied.
+
+    ``label`` names where the overrides came from in error messages (``--set`` on the command
+    line, ``sweep.yaml: grid`` in a sweep).
+    """
     data = json.loads(json.dumps(data))  # deep copy of plain YAML data
     for text in overrides:
-        path, value = parse_override(text)
+        path, value = parse_override(text, label)
         node = data
         for part in path[:-1]:
             child = node.get(part)
             if child is None:
                 child = node[part] = {}
             if not isinstance(child, dict):
-                raise ConfigError(f"--set {text}: '{part}' is not a section.")
+                raise ConfigError(f"{label} {text}: '{part}' is not a section.")
             node = child
         node[path[-1]] = value
     return data
 
 
-def _line_of(path: Path | None, keys: tuple[Any, ...]) -> str:
-    """Best-effort ``file:line`` of a dotted key in a YAML file (for error messages)."""
-    if path is None or not path.exists():
-        return ""
-    try:
-        node = yaml.compose(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError:
-        return f"{path}: "
-    line = None
-    for key in keys:
-        if isinstance(node, yaml.MappingNode):
-            match = next((kv for kv in node.value if kv[0].value == str(key)), None)
-            if match is None:
-                break
-            line = match[0].start_mark.line + 1
-            node = match[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            node = node.value[key]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return f"{path}:{line}: " if line else f"{path}: "
+def override_origins(overrides: list[str], label: str = "--set") -> dict[tuple[str, ...], str]:
+    """Key path → ``"<label> KEY=VALUE"`` for each override, so errors can name it."""
+    origins: dict[tuple[str, ...], str] = {}
+    for text in overrides:
+        key = text.split("=", 1)[0].strip()
+        origins.pop(tuple(key.split(".")), None)  # the last override of a key is the one used
+        origins[tuple(key.split("."))] = f"{label} {text}"
+    return origins
 
 
-def _allowed_keys(model: type[BaseModel], keys: tuple[Any, ...]) -> list[str]:
-    """The valid keys of the section at ``keys`` (used to suggest a fix for a typo)."""
-    for key in keys:
-        field = model.model_fields.get(str(key))
-        annotation = getattr(field, "annotation", None) if field else None
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            model = annotation
-        else:
-            return []
-    return list(model.model_fields)
+def validate_config(
+    data: Any, source: Path | None = None, origins: Origins | None = None
+) -> RunConfig:
+    """Validate plain data into a :class:`RunConfig`, raising one readable :class:`ConfigError`.
 
-
-def _describe_error(error: dict[str, Any], source: Path | None) -> str:
-    loc = _plain_loc(error)
-    dotted = ".".join(str(part) for part in loc)
-    where = _line_of(source, loc)
-    kind = error["type"]
-    given = error.get("input")
-    if kind == "extra_forbidden":
-        allowed = _allowed_keys(RunConfig, loc[:-1])
-        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-        hint = f" Did you mean '{'.'.join([*map(str, loc[:-1]), close[0]])}'?" if close else ""
-        return f"{where}Unknown key '{dotted}'.{hint} Valid keys here: {', '.join(allowed)}."
-    expected = _expected(kind, error.get("ctx") or {}, error["msg"], _kind_of(loc))
-    return f"{where}The '{dotted}' parameter must be {expected}. Got {given!r} instead."
-
-
-_BOUNDS = {
-    "greater_than_equal": ("ge", "≥"),
-    "greater_than": ("gt", ">"),
-    "less_than_equal": ("le", "≤"),
-    "less_than": ("lt", "<"),
-}
-_TYPES = {
-    "int": "an int",
-    "float": "a number",
-    "bool": "true or false",
-    "str": "a string",
-    "list": "a list",
-    "dict": "a mapping",
-}
-
-
-def _kind_of(loc: tuple[Any, ...]) -> str:
-    """A readable name for the type of the field at ``loc`` (e.g. "an int")."""
-    model: Any = RunConfig
-    annotation: Any = None
-    for key in loc:
-        field = getattr(model, "model_fields", {}).get(str(key))
-        if field is None:
-            break
-        annotation = field.annotation
-        model = annotation
-    text = str(annotation) if annotation is not None else ""
-    for name, readable in _TYPES.items():
-        if (
-            text == f"<class '{name}'>"
-            or text.startswith(f"{name} |")
-            or text.startswith(name + "[")
-        ):
-            return readable
-    return "a value"
-
-
-def _expected(kind: str, ctx: dict[str, Any], message: str, type_name: str) -> str:
-    """scikit-learn-style description of what a parameter accepts."""
-    if kind in _BOUNDS:
-        name, sign = _BOUNDS[kind]
-        return f"{type_name} {sign} {ctx.get(name)}"
-    if kind == "literal_error":
-        return f"one of {ctx.get('expected')}"
-    if kind.endswith(("_parsing", "_type")):
-        return _TYPES.get(kind.split("_")[0], type_name)
-    if kind == "too_short":
-        return f"a list of at least {ctx.get('min_length')} item(s)"
-    if kind == "string_pattern_mismatch":
-        return f"a string matching {ctx.get('pattern')}"
-    if message.startswith("Value error, "):
-        return message[len("Value error, ") :].removeprefix("must be ")
-    return message[0].lower() + message[1:]
-
-
-def validate_config(data: Any, source: Path | None = None) -> RunConfig:
-    """Validate plain data into a :class:`RunConfig`, raising one readable :class:`ConfigError`."""
+    Parameters
+    ----------
+    data:
+        The parsed YAML mapping (overrides applied).
+    source:
+        The YAML file, so errors name its line.
+    origins:
+        Keys set by overrides (see :func:`override_origins`): errors about them name the
+        override instead of the file.
+    """
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{source or 'config'}: expected a mapping of sections, got {data!r}.")
     try:
-        return RunConfig.model_validate(data)
+        config = RunConfig.model_validate(data)
     except ValidationError as error:
         details = error.errors(include_url=False)
-        first = details[0]
-        # Pydantic reports one error per union branch (`int | "auto"`): merge them into one.
-        branches = [d for d in details if _plain_loc(d) == _plain_loc(first)]
-        if len(branches) > 1:
-            expected = " or ".join(
-                _expected(d["type"], d.get("ctx") or {}, d["msg"], _kind_of(_plain_loc(d)))
-                for d in branches
-            )
-            where = _line_of(source, _plain_loc(first))
-            dotted = ".".join(map(str, _plain_loc(first)))
-            message = f"{where}The '{dotted}' parameter must be {expected}. "
-            raise ConfigError(message + f"Got {first.get('input')!r} instead.") from None
-        raise ConfigError(_describe_error(first, source)) from None
+        raise ConfigError(describe(RunConfig, details, source, origins)) from None
+    from topics.preflight import check_metrics  # imports umap/hdbscan only for non-defaults
+
+    check_metrics(config, source, origins)
+    return config
 
 
-def _plain_loc(error: dict[str, Any]) -> tuple[Any, ...]:
-    """An error's location without pydantic's union-branch tags (``int``, ``literal[...]``)."""
-    return tuple(p for p in error["loc"] if not str(p).startswith(("int", "literal", "float")))
-
-
-def load_config(path: str | Path | None, overrides: list[str] | None = None) -> RunConfig:
-    """Read a YAML config (``yaml.safe_load``), apply ``--set`` overrides and validate.
+def load_config(
+    path: str | Path | None, overrides: list[str] | None = None, label: str = "--set"
+) -> RunConfig:
+    """Read a YAML config (``yaml.safe_load``), apply ``KEY=VALUE`` overrides and validate.
 
     Relative ``corpus.paths`` and ``embedding.path`` are resolved against the config file's
-    folder so a config works from any working directory.
+    folder so a config works from any working directory. ``label`` names the overrides in
+    error messages (``--set`` on the command line).
     """
     source = Path(path) if path is not None else None
     data: Any = {}
@@ -430,8 +436,9 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
             raise ConfigError(
                 f"{source}: expected a mapping of sections, got {type(data).__name__}."
             )
-    data = apply_overrides(data, overrides or [])
-    config = validate_config(data, source)
+    overrides = list(overrides or [])
+    data = apply_overrides(data, overrides, label)
+    config = validate_config(data, source, override_origins(overrides, label))
     if source is not None:
         config = resolve_paths(config, source.parent)
     return config
@@ -472,5 +479,12 @@ def explain(model: type[BaseModel] = RunConfig, prefix: str = "") -> list[tuple[
             rows.extend(explain(annotation, f"{key}."))
             continue
         default = field.get_default(call_default_factory=True)
-        rows.append((key, json.dumps(default, ensure_ascii=False), field.description or ""))
+        description = field.description or ""
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        if "registry" in extra:
+            from topics import registry
+
+            choices = [*extra.get("also", []), *getattr(registry, extra["registry"]).names()]
+            description += f" Choices: {', '.join(choices)}."
+        rows.append((key, json.dumps(default, ensure_ascii=False), description))
     return rows

@@ -1,18 +1,35 @@
 """Name → factory registries, so the YAML names components instead of the code sniffing types.
 
 Each registry maps the string a config uses (``embedding.backend: use``) to a factory. Modules
-register themselves at import time; :func:`load_builtins` imports them all once.
+register themselves at import time; a registry imports its own modules the first time it is
+asked (config validation only pays for the readers and representations it checks), and
+:func:`load_builtins` imports them all.
+
+What a built component can do is declared on the component itself, as boolean attributes
+named in :data:`CAPABILITIES` (``corpus_fitted = True``), and read with :func:`capable` — the
+pipeline asks "can this embedder embed words?" instead of comparing backend names.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
 from topics.errors import ConfigError
 
 FactoryT = TypeVar("FactoryT", bound=Callable[..., Any])
+
+#: Capability tags a component may set to True (absent = False), and what each promises.
+CAPABILITIES = {
+    "multilingual": "puts Chinese and English texts in one vector space",
+    "embeds_words": "embeds any text, single words included, without refitting "
+    "(KeyBERT/MMR candidate words)",
+    "corpus_fitted": "vectors depend on the whole corpus, so it gets every text in one call",
+    "use_vectors": "its vectors are multilingual-USE vectors (translation detection is tuned "
+    "on them)",
+}
 
 
 class Registry(Generic[FactoryT]):
@@ -23,11 +40,15 @@ class Registry(Generic[FactoryT]):
     key:
         The config key whose value selects an entry, used in error messages
         (e.g. ``"embedding.backend"``).
+    modules:
+        Modules whose import registers the built-in entries.
     """
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, modules: Iterable[str] = ()) -> None:
         self.key = key
+        self.modules = tuple(modules)
         self._factories: dict[str, FactoryT] = {}
+        self._loaded = False
 
     def register(self, name: str) -> Callable[[FactoryT], FactoryT]:
         """Return a decorator that registers a factory under ``name``."""
@@ -40,50 +61,73 @@ class Registry(Generic[FactoryT]):
 
         return decorator
 
+    def load(self) -> None:
+        """Import this registry's built-in modules (idempotent)."""
+        if not self._loaded:
+            for module in self.modules:
+                importlib.import_module(module)
+            self._loaded = True
+
     def get(self, name: str) -> FactoryT:
         """Return the factory registered under ``name`` or raise a readable ConfigError."""
-        load_builtins()
+        self.load()
         try:
             return self._factories[name]
         except KeyError:
-            known = sorted(self._factories)
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
-            raise ConfigError(
-                f"The '{self.key}' parameter must be one of {known}. Got '{name}' instead.{hint}"
-            ) from None
+            raise ConfigError(unknown_choice(self.key, name, self.names())) from None
 
     def names(self) -> list[str]:
         """Registered names, sorted."""
-        load_builtins()
+        self.load()
         return sorted(self._factories)
 
     def __contains__(self, name: object) -> bool:
-        load_builtins()
+        self.load()
         return name in self._factories
 
 
-embedders: Registry[Callable[..., Any]] = Registry("embedding.backend")
-readers: Registry[Callable[..., Any]] = Registry("corpus.format")
-representations: Registry[Callable[..., Any]] = Registry("topics.representation")
-charts: Registry[Callable[..., Any]] = Registry("report.charts")
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`` Did you mean 'x'?`` for the closest of ``known`` to ``name``, or ``""``."""
+    close = difflib.get_close_matches(str(name), list(known), n=1)
+    return f" Did you mean '{close[0]}'?" if close else ""
 
-_BUILTIN_MODULES = (
-    "topics.embed",
-    "topics.corpus.readers",
-    "topics.represent.models",
-    "topics.report.charts",
+
+def unknown_choice(key: str, name: str, known: list[str]) -> str:
+    """The one-line message for a value that is not among ``known``."""
+    hint = did_you_mean(name, known)
+    return f"The '{key}' parameter must be one of {known}. Got '{name}' instead.{hint}"
+
+
+def capable(component: Any, tag: str) -> bool:
+    """Whether ``component`` declares the capability ``tag`` (see :data:`CAPABILITIES`)."""
+    if tag not in CAPABILITIES:
+        raise ValueError(f"unknown capability {tag!r}; known: {sorted(CAPABILITIES)}")
+    return bool(getattr(component, tag, False))
+
+
+def part_with(component: Any, tag: str) -> Any | None:
+    """``component`` itself when it has ``tag``, else its first sub-component that has it.
+
+    A ``combined`` embedder exposes its parts as ``components``: ``part_with(embedder,
+    "use_vectors")`` finds the USE block of ``combined: [use, tfidf]``.
+    """
+    if capable(component, tag):
+        return component
+    for part in getattr(component, "components", None) or []:
+        if capable(part, tag):
+            return part
+    return None
+
+
+embedders: Registry[Callable[..., Any]] = Registry("embedding.backend", ["topics.embed"])
+readers: Registry[Callable[..., Any]] = Registry("corpus.format", ["topics.corpus.readers"])
+representations: Registry[Callable[..., Any]] = Registry(
+    "topics.representation", ["topics.represent.models"]
 )
-_loaded = False
+charts: Registry[Callable[..., Any]] = Registry("report.charts", ["topics.report.charts"])
 
 
 def load_builtins() -> None:
     """Import the modules that register the built-in components (idempotent)."""
-    global _loaded
-    if _loaded:
-        return
-    import importlib
-
-    for module in _BUILTIN_MODULES:
-        importlib.import_module(module)
-    _loaded = True
+    for registry in (embedders, readers, representations, charts):
+        registry.load()

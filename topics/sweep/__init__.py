@@ -80,20 +80,25 @@ def run_sweep(
         Called after each trial with (done, total, trial row) — the CLI's progress bar.
     """
     from topics.pipeline import run_pipeline
+    from topics.preflight import preflight
     from topics.sweep.page import write_sweep_page
 
     spec, base, settings = load_sweep(path)
     parent = Path(output_dir or base.output.dir)
     folder = parent / spec.name
     trials_dir = parent / f".{spec.name}.trials"
-    trials: list[dict[str, Any]] = []
+    configs = []
     for number, trial_settings in enumerate(settings, start=1):
-        name = f"trial-{number:02d}"
-        config = trial_config(base, trial_settings, name, trials_dir)
+        config = trial_config(base, trial_settings, f"trial-{number:02d}", trials_dir)
         if not spec.report:
             config = config.model_copy(
                 update={"output": config.output.model_copy(update={"report": False})}
             )
+        preflight(config)  # every trial checked before the first one runs
+        configs.append(config)
+    trials: list[dict[str, Any]] = []
+    for number, (trial_settings, config) in enumerate(zip(settings, configs, strict=True), 1):
+        name = config.run.name
         result = run_pipeline(config)
         row = {
             "trial": name,

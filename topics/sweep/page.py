@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +24,22 @@ _COLUMNS = [
 ]
 
 
+def _number(value: Any) -> float:
+    """A metric as a float; a missing one (no topics: no NPMI) is NaN."""
+    return float("nan") if value is None else float(value)
+
+
 def pareto_front(points: list[tuple[float, float]]) -> list[bool]:
-    """Which points are not dominated (higher coherence and lower outlier share are better)."""
+    """Which points are not dominated (higher coherence and lower outlier share are better).
+
+    A point with a missing value (NaN: a trial that found no topic has no coherence) is never
+    on the front.
+    """
     front = []
     for i, (coherence, outliers) in enumerate(points):
+        if math.isnan(coherence) or math.isnan(outliers):
+            front.append(False)
+            continue
         dominated = any(
             c >= coherence and o <= outliers and (c > coherence or o < outliers)
             for j, (c, o) in enumerate(points)
@@ -44,10 +57,7 @@ def write_sweep_page(path: Path, spec: SweepSpec, trials: list[dict[str, Any]]) 
     metrics = [c for c in _COLUMNS if any(c in t["metrics"] for t in trials)]
     keys = list(spec.grid)
     points = [
-        (
-            float(t["metrics"].get("npmi", float("nan"))),
-            float(t["metrics"].get("outlier_share", float("nan"))),
-        )
+        (_number(t["metrics"].get("npmi")), _number(t["metrics"].get("outlier_share")))
         for t in trials
     ]
     front = pareto_front(points)

@@ -10,7 +10,13 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from topics.config import RunConfig, apply_overrides, load_config, validate_config
+from topics.config import (
+    RunConfig,
+    apply_overrides,
+    load_config,
+    override_origins,
+    validate_config,
+)
 from topics.errors import ConfigError
 
 
@@ -77,13 +83,18 @@ def load_sweep(path: Path) -> tuple[SweepSpec, RunConfig, list[dict[str, Any]]]:
             f"Got {first.get('input')!r} instead."
         ) from None
     base_path = (path.parent / spec.base) if not Path(spec.base).is_absolute() else Path(spec.base)
-    base = load_config(base_path, [_override(k, v) for k, v in spec.set.items()])
+    base = load_config(
+        base_path, [_override(k, v) for k, v in spec.set.items()], label=f"{path}: set"
+    )
     trials = expand(spec)
     # Validate every trial now, so a typo in the grid fails before hours of work.
     base_data = base.model_dump(mode="json")
     for trial in trials:
+        overrides = [_override(k, v) for k, v in trial.items()]
+        label = f"{path}: grid"
         validate_config(
-            apply_overrides(base_data, [_override(k, v) for k, v in trial.items()]), path
+            apply_overrides(base_data, overrides, label),
+            origins=override_origins(overrides, label),
         )
     return spec, base, trials
 
