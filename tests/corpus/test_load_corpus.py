@@ -109,9 +109,59 @@ def test_empty_corpus_names_the_paths(tmp_path: Path) -> None:
     path = _jsonl(tmp_path / "short.jsonl", [{"abstract": "tiny"}, {"abstract": "  "}])
 
     with pytest.raises(
-        InputError, match=r"no documents found in .*short\.jsonl \(2 records read, 2 shorter"
+        InputError,
+        match=r"no documents found in .*short\.jsonl \(2 records read: 1 with an empty text "
+        r"field 'abstract', 1 shorter than corpus\.min_chars=20\)\.$",
     ):
         load_corpus(_section(path))
+
+
+def test_text_field_empty_on_every_row_is_named(tmp_path: Path) -> None:
+    rows = [{"abstract": None, "summary": TEXT.format(n)} for n in range(3)]
+    path = _jsonl(tmp_path / "null.jsonl", rows)
+
+    with pytest.raises(InputError, match=r"3 records read: 3 with an empty text field 'abstract'"):
+        load_corpus(_section(path))
+
+
+def test_listing_order_changes_neither_kept_copies_nor_ids(tmp_path: Path) -> None:
+    # b.jsonl and a.jsonl share two texts and an id; whichever is listed first, the copies from
+    # a.jsonl (the name that sorts first) are kept and a.jsonl's "x" stays unsuffixed.
+    a = _jsonl(tmp_path / "a.jsonl", [{"id": "x", "abstract": TEXT.format(n)} for n in (1, 2)])
+    b = _jsonl(
+        tmp_path / "b.jsonl",
+        [{"id": "x", "abstract": TEXT.format(n)} for n in (2, 3, 1)],
+    )
+
+    forward = load_corpus(_section(a, b))
+    backward = load_corpus(_section(b, a))
+
+    assert forward.ids == ["x", "x#2", "x#3"]
+    assert forward.sources == [f"{a}:1", f"{a}:2", f"{b}:2"]
+    assert dict(zip(backward.texts, backward.ids, strict=True)) == dict(
+        zip(forward.texts, forward.ids, strict=True)
+    )
+    # Each corpus stays in its own reading order: b's kept text first when b is listed first.
+    assert backward.texts == [TEXT.format(3), TEXT.format(1), TEXT.format(2)]
+    assert backward.sources == [f"{b}:2", f"{a}:1", f"{a}:2"]
+    assert (backward.documents_read, backward.duplicates_dropped) == (5, 2)
+
+
+def test_canonical_order_ignores_reading_order_and_can_be_undone(tmp_path: Path) -> None:
+    a = _jsonl(tmp_path / "a.jsonl", [{"abstract": TEXT.format(n)} for n in range(4)])
+    b = _jsonl(tmp_path / "b.jsonl", [{"abstract": TEXT.format(n)} for n in range(4, 9)])
+    forward, backward = load_corpus(_section(a, b)), load_corpus(_section(b, a))
+
+    assert forward.canonical().texts == backward.canonical().texts
+    assert forward.canonical().ids == backward.canonical().ids
+    canonical = backward.canonical()
+    assert canonical.texts != backward.texts  # the test means something only if it reorders
+    assert canonical.subset(canonical.reading_order()).texts == backward.texts
+    # A subset (documents dropped as translations) still goes back to reading order.
+    part = canonical.subset([0, 2, 5])
+    assert part.subset(part.reading_order()).texts == [
+        t for t in backward.texts if t in set(part.texts)
+    ]
 
 
 def test_cleaning_min_chars_dedup_and_optional_fields(tmp_path: Path) -> None:

@@ -153,7 +153,7 @@ def test_corrupt_gzip_is_an_input_error(tmp_path: Path) -> None:
     path = tmp_path / "broken.jsonl.gz"
     path.write_bytes(gzip.compress(b'{"abstract": "x"}\n' * 100)[:40])
 
-    with pytest.raises(InputError, match=r"broken\.jsonl\.gz: not a readable gzip file"):
+    with pytest.raises(InputError, match=r"broken\.jsonl\.gz(:\d+)?: not a readable gzip file"):
         list(read_jsonl(path, FIELDS))
 
 
@@ -246,3 +246,118 @@ def test_file_that_is_not_parquet_is_an_input_error(tmp_path: Path) -> None:
 
     with pytest.raises(InputError, match=r"fake\.parquet: not a readable Parquet file"):
         list(read_parquet(path, FIELDS))
+
+
+# --------------------------------------------------------------------------------------------
+# damaged files: one line naming the file (and the line or row group), never a traceback
+
+
+def _gzip_jsonl(lines: int) -> bytes:
+    rows = (json.dumps({"abstract": f"{ABSTRACT} Number {n}."}) + "\n" for n in range(lines))
+    return gzip.compress("".join(rows).encode("utf-8"))
+
+
+def test_truncated_gzip_names_the_last_line_read(tmp_path: Path) -> None:
+    packed = _gzip_jsonl(5000)
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(packed[: len(packed) // 2])  # a download that stopped half-way
+
+    with pytest.raises(InputError) as caught:
+        list(read_jsonl(path, FIELDS))
+
+    message = str(caught.value)
+    match = re.fullmatch(
+        rf"{re.escape(str(path))}:(\d+): not a readable gzip file: the compressed data is "
+        r"truncated or corrupt after line (\d+) \(Compressed file ended before the "
+        r"end-of-stream marker was reached\)\. Re-create or re-download the file\.",
+        message,
+    )
+    assert match, message
+    assert int(match.group(1)) == int(match.group(2)) + 1
+    assert 100 < int(match.group(2)) < 5000  # some lines were read, not all
+
+
+def test_damaged_deflate_data_is_an_input_error(tmp_path: Path) -> None:
+    packed = bytearray(_gzip_jsonl(50))
+    packed[10] = 0xFF  # the first deflate block header: "invalid block type" (zlib.error)
+    path = tmp_path / "bad.csv.gz"
+    path.write_bytes(bytes(packed))
+
+    with pytest.raises(InputError, match=r"bad\.csv\.gz: not a readable gzip file \(Error -3"):
+        list(read_csv(path, FIELDS))
+
+
+def test_invalid_utf8_inside_gzip_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.jsonl.gz"
+    path.write_bytes(gzip.compress(GOOD_JSON_LINE * 5 + b'{"abstract": "caf\xe9"}\n'))
+
+    with pytest.raises(InputError, match=r"latin1\.jsonl\.gz:6: not valid UTF-8 \(byte 0xe9"):
+        list(read_jsonl(path, FIELDS))
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "reason"),
+    [
+        # An opening quote that never closes used to swallow the rest of the file as one cell.
+        ('id,abstract\n1,fine text\n2,"never closed\n3,more\n4,rows\n', 3, "unexpected end of"),
+        ('id,abstract\n1,"quoted"trailing\n', 2, "',' expected after '\"'"),
+    ],
+)
+def test_bad_csv_quoting_names_the_row(
+    tmp_path: Path, content: str, line: int, reason: str
+) -> None:
+    path = tmp_path / "quotes.csv"
+    path.write_text(content, "utf-8")
+
+    with pytest.raises(InputError) as caught:
+        list(read_csv(path, FIELDS))
+
+    message = str(caught.value)
+    assert message.startswith(f"{path}:{line}: not valid CSV in the row starting on this line (")
+    assert reason in message and "\n" not in message
+
+
+def _damage_row_group(path: Path, group: int) -> None:
+    """Overwrite the middle of one row group's column data with junk bytes."""
+    import pyarrow.parquet as pq
+
+    column = pq.ParquetFile(path).metadata.row_group(group).column(0)
+    start = column.data_page_offset + column.total_compressed_size // 2
+    raw = bytearray(path.read_bytes())
+    raw[start : start + 64] = b"\xab" * 64
+    path.write_bytes(bytes(raw))
+
+
+def test_corrupt_parquet_row_group_is_named(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "papers.parquet"
+    texts = [f"{ABSTRACT} Number {n}." for n in range(3000)]
+    pq.write_table(
+        pa.table({"abstract": texts}),
+        path,
+        row_group_size=1000,
+        compression="none",
+        use_dictionary=False,  # so the data page holds the texts themselves
+    )
+    _damage_row_group(path, 1)
+
+    read: list[RawRecord] = []
+    with pytest.raises(InputError) as caught:
+        read.extend(read_parquet(path, FIELDS))
+
+    assert str(caught.value).startswith(
+        f"{path}:1001: row group 2 of 3 (rows 1001-2000) is corrupt or unreadable ("
+    )
+    assert [r.text for r in read] == texts[:1000]  # the intact first row group was read
+
+
+def test_empty_files_of_every_format(tmp_path: Path) -> None:
+    for name, reader in [("e.jsonl", read_jsonl), ("e.jsonl.gz", read_jsonl)]:
+        path = tmp_path / name
+        path.write_bytes(b"" if name.endswith(".jsonl") else gzip.compress(b""))
+        assert list(reader(path, FIELDS)) == []  # the loader then says "no documents found"
+    (tmp_path / "e.parquet").write_bytes(b"")
+    with pytest.raises(InputError, match=r"e\.parquet: not a readable Parquet file"):
+        list(read_parquet(tmp_path / "e.parquet", FIELDS))

@@ -2,7 +2,8 @@
 
 The static backend is not used here: on the 2,000-pair benchmark it gives unrelated papers a
 cosine of 0.92 while translations have a median of 0.62, so it cannot back this detector
-(``THRESHOLDS["static"] is None``). Full USE on 80 short abstracts costs ~10-20 s.
+(the run's policy never detects with it: ``tests/crosslingual/test_policy.py``). Full USE on
+80 short abstracts costs ~10-20 s.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 import pytest
 
 from topics.config import EmbeddingSection
-from topics.crosslingual import THRESHOLDS, extract_anchors, find_translation_duplicates
+from topics.crosslingual import extract_anchors, find_translation_duplicates
 from topics.crosslingual.duplicates import nearest_neighbours
 from topics.embed.base import make_embedder
 
@@ -137,10 +138,6 @@ def test_anchors_fold_full_width_digits_latex_and_keep_latin_terms() -> None:
 def test_misaligned_inputs_are_refused() -> None:
     with pytest.raises(ValueError, match="differ"):
         find_translation_duplicates(["a", "b"], ["x"], ["en"], np.ones((1, 2), np.float32))
-
-
-def test_threshold_table_names_the_default_backend() -> None:
-    assert THRESHOLDS["use"] is not None and THRESHOLDS["static"] is None
 
 
 def test_align_translation_labels_keeps_pairs_together() -> None:

@@ -108,6 +108,31 @@ def test_topic_list_sorts_and_panel_follows_selection(open_page, sample_report: 
     probe.assert_clean()
 
 
+def test_one_language_warning_line_and_collapsed_topic_detail(
+    open_page, sample_report: Path
+) -> None:
+    """Issue 8 #11: one header line, not one per topic; each topic's detail in its panel."""
+    manifest = json.loads((sample_report.parent / "manifest.json").read_text("utf-8"))
+    flagged = [t["topic"] for t in manifest["diagnostics"]["language_split"]["topics"]]
+    assert flagged, "the sample run has an all-Chinese topic: the test needs one"
+    probe = open_page(sample_report)
+    page = probe.page
+    assert page.locator("header .warnings li").all_inner_texts() == manifest["warnings"]
+    page.click(f"#topic-table tbody tr[data-topic='{flagged[0]}']")
+    note = page.locator("#topic-langs details.topic-note")
+    assert note.count() == 1
+    assert note.get_attribute("open") is None  # collapsed
+    note.locator("summary").click()
+    assert "of this topic's" in note.inner_text()
+    rows = page.locator("#topic-table tbody tr").evaluate_all(
+        "rows => rows.map(r => Number(r.dataset.topic))"
+    )
+    unflagged = [topic for topic in rows if topic not in flagged]
+    page.click(f"#topic-table tbody tr[data-topic='{unflagged[0]}']")
+    assert page.locator("#topic-langs details.topic-note").count() == 0
+    probe.assert_clean()
+
+
 def test_csv_downloads_are_protected_against_formulas(open_page, hostile_report: Path) -> None:
     probe = open_page(hostile_report)
     page = probe.page

@@ -8,10 +8,13 @@ Rules (each one is a choice a user may need to know about):
   named file whose type ``corpus.format: auto`` cannot tell. A file named twice is read once.
 - Texts and titles are cleaned by :func:`~topics.corpus.clean.normalise_text`; documents
   whose cleaned text is shorter than ``corpus.min_chars`` are dropped.
-- Exact duplicates (same cleaned text) are dropped, keeping the first; they are counted in
-  ``Corpus.duplicates_dropped``. Translation duplicates are detected later, with embeddings.
+- Exact duplicates (same cleaned text) are dropped; they are counted in
+  ``Corpus.duplicates_dropped``. The copy kept is the one from the file whose name sorts first
+  (then its full path), earliest in that file, so the order of ``corpus.paths`` never changes
+  which copy (and id) survives. Translation duplicates are detected later, with embeddings.
 - Repeated ids are made unique with a suffix: the second ``x`` becomes ``x#2``, the third
-  ``x#3`` (skipping any suffix already taken), so every id names one document.
+  ``x#3`` (skipping any suffix already taken), so every id names one document; "second" is in
+  the same file-name order as above.
 - ``corpus.limit`` keeps the first N documents after de-duplication; reading stops there, so
   ``documents_read`` and ``duplicates_dropped`` then count only what was read.
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import glob
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -142,6 +146,29 @@ def unique_ids(ids: list[str]) -> list[str]:
     return result
 
 
+@dataclass
+class _Kept:
+    """A document kept so far: its cleaned fields, reading position and canonical key."""
+
+    key: tuple[str, str, int]
+    position: int
+    id: str
+    text: str
+    title: str | None
+    date: str | None
+    label: str | None
+    source: str
+
+
+def _canonical_key(path: Path, ordinal: int) -> tuple[str, str, int]:
+    """Which copy of a duplicated text is kept: file name, then full path, then record number.
+
+    It does not depend on the order of ``corpus.paths``, so listing the same files in another
+    order keeps the same copies (and ids).
+    """
+    return (path.name, str(path.resolve()), ordinal)
+
+
 def load_corpus(section: CorpusSection) -> Corpus:
     """Read, clean, de-duplicate and language-tag the documents named by a ``corpus`` section.
 
@@ -153,8 +180,8 @@ def load_corpus(section: CorpusSection) -> Corpus:
     Returns
     -------
     Corpus
-        Kept documents in reading order. ``dates``/``labels`` are ``None`` when no kept
-        document has that field.
+        Kept documents in reading order (``positions`` numbers them 0, 1, …). ``dates``/
+        ``labels`` are ``None`` when no kept document has that field.
 
     Raises
     ------
@@ -164,64 +191,81 @@ def load_corpus(section: CorpusSection) -> Corpus:
     """
     from topics.types import Corpus  # lazy: topics.types imports pandas
 
-    ids: list[str] = []
-    texts: list[str] = []
-    titles: list[str | None] = []
-    dates: list[str | None] = []
-    labels: list[str | None] = []
-    sources: list[str] = []
-    seen: set[str] = set()
-    read = duplicates = too_short = 0
+    kept: list[_Kept] = []
+    slot_of_text: dict[str, int] = {}
+    read = duplicates = too_short = empty = 0
     for path, corpus_format in expand_paths(section.paths, section.format):
         reader = BUILTIN_READERS.get(corpus_format) or readers.get(corpus_format)
         records = reader(path, section.fields)
         try:
-            for record in records:
+            for ordinal, record in enumerate(records, start=1):
                 read += 1
                 text = normalise_text(record.text)
+                if not text:
+                    empty += 1
+                    continue
                 if len(text) < section.min_chars:
                     too_short += 1
                     continue
-                if text in seen:
+                document = _Kept(
+                    key=_canonical_key(path, ordinal),
+                    position=read,
+                    id=normalise_text(record.id) or record.source,
+                    text=text,
+                    title=normalise_optional(record.title),
+                    date=normalise_optional(record.date),
+                    label=normalise_optional(record.label),
+                    source=record.source,
+                )
+                slot = slot_of_text.get(text)
+                if slot is not None:
                     duplicates += 1
+                    if document.key < kept[slot].key:
+                        kept[slot] = document
                     continue
-                seen.add(text)
-                ids.append(normalise_text(record.id) or record.source)
-                texts.append(text)
-                titles.append(normalise_optional(record.title))
-                dates.append(normalise_optional(record.date))
-                labels.append(normalise_optional(record.label))
-                sources.append(record.source)
-                if section.limit is not None and len(texts) >= section.limit:
+                slot_of_text[text] = len(kept)
+                kept.append(document)
+                if section.limit is not None and len(kept) >= section.limit:
                     break
         finally:
             # Stopping at the limit must close the file now, not when the generator is collected.
             close = getattr(records, "close", None)
             if close is not None:
                 close()
-        if section.limit is not None and len(texts) >= section.limit:
+        if section.limit is not None and len(kept) >= section.limit:
             break
-    if not texts:
+    if not kept:
         raise InputError(
             f"corpus.paths: no documents found in {', '.join(section.paths)} "
-            f"({read} records read, {too_short} shorter than corpus.min_chars="
+            f"({read} records read: {empty} with an empty text field "
+            f"'{section.fields.text}', {too_short} shorter than corpus.min_chars="
             f"{section.min_chars})."
         )
     logger.info(
-        "corpus: %d records read, %d kept, %d exact duplicates and %d too short dropped",
+        "corpus: %d records read, %d kept, %d exact duplicates, %d empty and %d too short dropped",
         read,
-        len(texts),
+        len(kept),
         duplicates,
+        empty,
         too_short,
     )
+    kept.sort(key=lambda document: document.position)
+    # Suffixes for repeated ids go by the canonical key, so they too ignore the paths' order.
+    by_key = sorted(range(len(kept)), key=lambda i: kept[i].key)
+    ids = [""] * len(kept)
+    for index, unique in zip(by_key, unique_ids([kept[i].id for i in by_key]), strict=True):
+        ids[index] = unique
+    dates = [document.date for document in kept]
+    labels = [document.label for document in kept]
     return Corpus(
-        ids=unique_ids(ids),
-        texts=texts,
-        titles=titles,
-        langs=[detect_language(text) for text in texts],
-        sources=sources,
+        ids=ids,
+        texts=[document.text for document in kept],
+        titles=[document.title for document in kept],
+        langs=[detect_language(document.text) for document in kept],
+        sources=[document.source for document in kept],
         dates=dates if any(value is not None for value in dates) else None,
         labels=labels if any(value is not None for value in labels) else None,
         documents_read=read,
         duplicates_dropped=duplicates,
+        positions=list(range(len(kept))),
     )

@@ -38,6 +38,7 @@ import io
 import json
 import math
 import re
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ from typing import IO, Any
 from topics.config import FieldsSection
 from topics.errors import InputError
 from topics.registry import readers
+from topics.text.han import HAN_CHARS
 
 SEED_MARKER = "translated by 谷歌翻译"
 """The line that closes each abstract in the seed format."""
@@ -154,26 +156,61 @@ def _open_binary(path: Path) -> Iterator[IO[bytes]]:
             yield handle
 
 
-@contextmanager
-def _open_text(path: Path) -> Iterator[IO[str]]:
-    """Open ``path`` (gzip by suffix) as strict UTF-8 text, BOM dropped, universal newlines.
+class _CountedLines:
+    """The lines of a text stream, counting how many were handed out (for error messages)."""
 
-    Decoding errors surface while iterating; they are turned into an :class:`InputError`
-    naming the first undecodable line, found by re-scanning the raw bytes.
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self.count = 0
+
+    def __iter__(self) -> _CountedLines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.stream)
+        self.count += 1
+        return line
+
+
+@contextmanager
+def _open_text(path: Path) -> Iterator[_CountedLines]:
+    """Open ``path`` (gzip by suffix) as strict UTF-8 text lines, BOM dropped, universal newlines.
+
+    Decoding and decompression errors surface while iterating; they become an
+    :class:`InputError` naming the line: the first undecodable one (found by re-scanning the
+    raw bytes), or the last line read before compressed data ended or broke.
     """
+    lines: _CountedLines | None = None
     try:
         with _open_binary(path) as raw:
-            yield io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline=None)
+            lines = _CountedLines(
+                io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline=None)
+            )
+            yield lines
     except UnicodeDecodeError:
-        line, column, byte = _first_bad_utf8_line(path)
+        raise _utf8_error(path) from None
+    except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+        read = lines.count if lines is not None else 0
+        if read == 0:
+            raise InputError(f"{path}: not a readable gzip file ({error}).") from None
         raise InputError(
-            f"{path}:{line}: not valid UTF-8 (byte {byte} at column {column}). "
-            "Save the file as UTF-8."
+            f"{path}:{read + 1}: not a readable gzip file: the compressed data is truncated or "
+            f"corrupt after line {read} ({error}). Re-create or re-download the file."
         ) from None
-    except (gzip.BadGzipFile, EOFError) as error:
-        raise InputError(f"{path}: not a readable gzip file ({error}).") from None
     except OSError as error:
         raise InputError(f"{path}: cannot be read ({error.strerror or error}).") from None
+
+
+def _utf8_error(path: Path) -> InputError:
+    """The one-line error for a file that is not UTF-8, naming its first bad line."""
+    try:
+        line, column, byte = _first_bad_utf8_line(path)
+    except (OSError, EOFError, zlib.error):
+        # The bytes after the bad one are also unreadable (a damaged .gz): name the file only.
+        return InputError(f"{path}: not valid UTF-8. Save the file as UTF-8.")
+    return InputError(
+        f"{path}:{line}: not valid UTF-8 (byte {byte} at column {column}). Save the file as UTF-8."
+    )
 
 
 def _as_text(value: Any, where: str, field: str) -> str | None:
@@ -230,7 +267,8 @@ def _record(
 # seed
 
 
-_CJK_EDGE = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\uff65]")
+# Han, CJK punctuation and full-width forms: no space is put between two of them.
+_CJK_EDGE = re.compile(f"[\u3000-\u303f\uff00-\uff65{HAN_CHARS}]")
 # The marker alone on its line, or glued to the end of the abstract's last line.
 _MARKER = re.compile(r"(?<![A-Za-z])translated\s+by\s+谷歌翻译\s*$", re.IGNORECASE)
 
@@ -366,7 +404,9 @@ def read_csv(path: Path, fields: FieldsSection) -> Iterator[RawRecord]:
     with _open_text(path) as handle:
         # Universal newlines turn CRLF inside quoted cells into "\n"; cleaning makes it a
         # space anyway, and line_num stays a count of physical lines for the messages.
-        reader = csv.reader(handle)
+        # strict: a quote that never closes is an error, not a cell that swallows the file.
+        reader = csv.reader(handle, strict=True)
+        next_start = 1  # first line of the row being parsed, for messages
         try:
             header = next(reader, None)
             if header is None:
@@ -388,7 +428,11 @@ def read_csv(path: Path, fields: FieldsSection) -> Iterator[RawRecord]:
                 values = dict(zip(columns, row, strict=False))
                 yield _record(values, fields, f"{path}:{row_start}", f"{stem}:{row_start}")
         except csv.Error as error:
-            raise InputError(f"{path}:{reader.line_num}: not valid CSV ({error}).") from None
+            raise InputError(
+                f"{path}:{next_start}: not valid CSV in the row starting on this line ({error}). "
+                'Check its quotes: a cell that opens with " must close with " (write "" for a '
+                "quote inside a cell)."
+            ) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -410,6 +454,12 @@ def read_parquet(path: Path, fields: FieldsSection) -> Iterator[RawRecord]:
     ------
     RawRecord
         One per row, source ``path:<row>`` (1-based).
+
+    Raises
+    ------
+    InputError
+        When the file is not Parquet, lacks the text column, or a row group cannot be decoded
+        (the message names the row group and its rows).
     """
     import pyarrow as pa  # lazy: keep `import topics.corpus` cheap
     import pyarrow.parquet as pq
@@ -431,12 +481,28 @@ def read_parquet(path: Path, fields: FieldsSection) -> Iterator[RawRecord]:
         if name in columns
     ]
     row = 0
-    for batch in parquet.iter_batches(batch_size=10_000, columns=wanted):
-        data = batch.to_pydict()
-        for index in range(batch.num_rows):
-            row += 1
-            values = {name: data[name][index] for name in wanted}
-            yield _record(values, fields, f"{path}:{row}", f"{file_stem(path)}:{row}")
+    groups = parquet.num_row_groups
+    for group in range(groups):
+        first_row = row + 1
+        batches = parquet.iter_batches(batch_size=10_000, row_groups=[group], columns=wanted)
+        while True:
+            try:
+                batch = next(batches, None)
+                data = None if batch is None else batch.to_pydict()
+            except (pa.ArrowException, OSError) as error:
+                # A damaged row group: earlier ones were fine, so say which one and where.
+                rows = parquet.metadata.row_group(group).num_rows
+                raise InputError(
+                    f"{path}:{first_row}: row group {group + 1} of {groups} (rows {first_row}-"
+                    f"{first_row + rows - 1}) is corrupt or unreadable ({_short(error, 120)}). "
+                    "Re-write the file."
+                ) from None
+            if batch is None or data is None:
+                break
+            for index in range(batch.num_rows):
+                row += 1
+                values = {name: data[name][index] for name in wanted}
+                yield _record(values, fields, f"{path}:{row}", f"{file_stem(path)}:{row}")
 
 
 BUILTIN_READERS = {"seed": read_seed, "jsonl": read_jsonl, "csv": read_csv, "parquet": read_parquet}

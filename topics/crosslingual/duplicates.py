@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from topics.text.han import count_han
+
 #: Cosine-similarity thresholds per embedding backend, measured on ChinaXiv pairs with
 #: distractors (``bench/crosslingual.py``). ``None`` = the backend cannot separate
 #: translations from related papers reliably; do not use it for duplicate detection.
@@ -57,8 +59,6 @@ _LATEX_COMMAND = re.compile(r"\\[A-Za-z]+")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _NUMBER = re.compile(r"(?<![A-Za-z0-9.])\d+(?:\.\d+)?")
 _LATIN_TERM = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*")
-# Han ideographs (basic + extension A + compatibility), counted for the length ratio.
-_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ def extract_anchors(text: str, lang: str) -> Anchors:
     words |= {part.lower() for term in terms if "-" in term for part in term.split("-")}
     if lang == "zh":
         marked = {term.lower() for term in terms if len(term) >= 2}
-        length = len(_HAN.findall(folded))
+        length = count_han(folded)
     else:
         marked = {term.lower() for term in terms if _acronym_like(term)}
         length = len("".join(folded.split()))

@@ -17,17 +17,17 @@ Matching is on the lower-cased token, so ``THE`` and ``Paper`` are stopwords too
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
+
+from topics.text.han import HAN
 
 LIST_NAMES: tuple[str, ...] = ("en", "zh", "academic_en", "academic_zh")
 
 # Caps the spellings generated for one word: a word whose every character has two traditional
 # forms would otherwise grow as 2^n.
 _MAX_VARIANTS = 16
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 def _read_list(name: str) -> list[str]:
@@ -68,7 +68,7 @@ def traditional_variants(word: str) -> set[str]:
         The word itself plus up to a few spellings with each simplified character replaced by
         its traditional forms from ``s2t.txt``.
     """
-    if not _HAN.search(word):
+    if not HAN.search(word):
         return {word}
     table = simplified_to_traditional()
     options = [(ch, *table.get(ch, ())) for ch in word]

@@ -39,9 +39,9 @@ import warnings
 from collections.abc import Iterable
 from typing import Any
 
+from topics.text.han import HAN, HAN_CHARS, HAN_RUN
 from topics.text.stopwords import normalise_stopwords, stopwords
 
-_HAN_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # Latin letters including accented ones (the multiplication and division signs excluded).
 _LATIN_CHARS = "0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"
 _LATIN_WORD = (
@@ -50,7 +50,7 @@ _LATIN_WORD = (
 )
 # Separators are required between repetitions, so the pattern cannot backtrack
 # catastrophically on hostile input.
-_RUNS = re.compile(rf"(?P<han>[{_HAN_CHARS}]+)|(?P<latin>{_LATIN_WORD})")
+_RUNS = re.compile(rf"(?P<han>[{HAN_CHARS}]+)|(?P<latin>{_LATIN_WORD})")
 
 _NUMBER = re.compile(
     r"[+\-]?\d+(?:[.,:/\-]\d+)*"
@@ -62,8 +62,8 @@ _CHINESE_NUMERAL = re.compile(
     r"第?[零〇一二两兩三四五六七八九十百千万萬亿億壹贰叁肆伍陆柒捌玖拾佰仟]+"
     r"[个個种種类類项項次年月日倍位名组組]?"
 )
-_HAN_CHAR = re.compile(rf"[{_HAN_CHARS}]")
-_HAN_RUN = re.compile(rf"[{_HAN_CHARS}]+")
+_HAN_CHAR = HAN
+_HAN_RUN = HAN_RUN
 _MAX_ACRONYM_LETTERS = 6
 
 _JIEBA: Any = None

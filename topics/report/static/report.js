@@ -321,6 +321,13 @@
       bar.appendChild(part);
     });
     langs.appendChild(bar);
+    if (info.language_note) {
+      // Detail of the header's one-line language warning, collapsed: it explains, not alarms.
+      var note = el("details", "topic-note");
+      note.appendChild(el("summary", "", "Mostly one language"));
+      note.appendChild(el("p", "", info.language_note));
+      langs.appendChild(note);
+    }
     var list = byId("topic-docs");
     list.textContent = "";
     info.representative.forEach(function (row) {
