@@ -37,6 +37,19 @@ def test_representation_options(
     assert len(real) >= 1
     assert all(row.words for row in real.itertuples())
     documents = pd.read_parquet(result.run_dir / "documents.parquet")
+    if name in {"mmr", "keybert"}:
+        # Same clusters as the c-TF-IDF sample run; only the words may differ, and must.
+        assert np.array_equal(result.topics.assignments, sample_run.topics.assignments)
+        vocabulary = set(result.topics.vocabulary)
+        changed = 0
+        for topic, pairs in result.topics.words.items():
+            if topic == -1:
+                continue
+            words = [w for w, _ in pairs]
+            baseline = [w for w, _ in sample_run.topics.words[topic]][: len(words)]
+            assert len(words) == 10 and set(words) <= vocabulary
+            changed += words != baseline
+        assert changed >= 1, f"{name} gave the c-TF-IDF words: the option was ignored"
     if name == "outliers":
         baseline = run_pipeline(
             make_config(
@@ -54,6 +67,15 @@ def test_representation_options(
     assert result.manifest["cache"]["embeddings"] == "hit"
     # Reassigning outliers or merging topics must keep the vocabulary and its df floor.
     assert result.manifest["metrics"]["hygiene"] == 0
+
+
+def test_keybert_follows_the_run_seed() -> None:
+    from topics.config import TopicsSection
+    from topics.registry import representations
+
+    section = TopicsSection(representation="keybert")
+    assert representations.get("keybert")(section, seed=7).random_state == 7
+    assert representations.get("keybert")(section, seed=123).random_state == 123
 
 
 def test_killed_run_keeps_previous_report_and_cache(sample_run, session_dir: Path) -> None:

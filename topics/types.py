@@ -159,7 +159,9 @@ class Topics:
     assignments:
         Final topic per document (after outlier reduction / topic reduction).
     probabilities:
-        Probability of the assigned topic per document.
+        HDBSCAN membership strength of each document in the cluster it was found in (kept
+        through topic merges), ``0`` for outliers, ``NaN`` for documents moved to a topic
+        afterwards (outlier reduction, translation alignment): no membership was measured.
     model:
         The fitted ``BERTopic`` instance (``None`` when rebuilt from files).
     document_term:

@@ -103,17 +103,12 @@ def write_model(topics: Topics, folder: Path) -> bool:
     """
     if topics.model is None:
         return False
-    import logging
+    from topics.represent.bertopic_stage import quiet_logger
 
     # BERTopic warns that no embedding model is saved: by design, vectors come from our cache.
-    # Raised for this call only: the user's own logging setup is not ours to change.
-    logger = logging.getLogger("BERTopic")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
+    # Silenced for this call only: the user's own logging setup is not ours to change.
+    with quiet_logger("BERTopic"):
         topics.model.save(
             str(folder), serialization="safetensors", save_ctfidf=True, save_embedding_model=False
         )
-    finally:
-        logger.setLevel(level)
     return True

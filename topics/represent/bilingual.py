@@ -8,20 +8,19 @@ the two labels.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
 from scipy import sparse
 
-_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+from topics.text.han import HAN as _HAN
 
 
-def class_tfidf(counts: sparse.csr_matrix) -> np.ndarray:
-    """BERTopic's c-TF-IDF weighting of a ``(classes, terms)`` count matrix (dense result).
+def class_tfidf(counts: sparse.spmatrix) -> sparse.csr_matrix:
+    """BERTopic's c-TF-IDF weighting of a ``(classes, terms)`` count matrix (sparse result).
 
     ``W = tf(t, c) / |c| * log(1 + A / f(t))`` with ``A`` the mean class size in tokens and
-    ``f(t)`` the term's frequency over all classes.
+    ``f(t)`` the term's frequency over all classes. Terms a class does not contain weigh 0.
     """
     counts = sparse.csr_matrix(counts, dtype=np.float64)
     totals = np.asarray(counts.sum(axis=1)).ravel()
@@ -30,7 +29,10 @@ def class_tfidf(counts: sparse.csr_matrix) -> np.ndarray:
     average = counts.sum() / max(counts.shape[0], 1)
     idf = np.log1p(average / np.where(frequency > 0, frequency, 1.0))
     tf = sparse.diags(1.0 / totals) @ counts
-    return np.asarray((tf @ sparse.diags(idf)).todense())
+    weights = sparse.csr_matrix(tf @ sparse.diags(idf))
+    weights.eliminate_zeros()
+    weights.sort_indices()
+    return weights
 
 
 def language_words(
@@ -61,31 +63,32 @@ def language_words(
         ``{"en": {topic: [(word, score), ...]}, "zh": {...}}``; a topic without documents in a
         language has no entry there. English words never contain Han characters.
     """
+    from topics.represent.table import group_indicator
+
     result: dict[str, dict[int, list[tuple[str, float]]]] = {"en": {}, "zh": {}}
     if document_term is None or document_term.shape[1] == 0:
         return result
+    assignments = np.asarray(assignments, dtype=np.int64)
     langs_array = np.asarray(langs)
-    topics = sorted(set(np.asarray(assignments).tolist()) - {-1})
-    classes: list[tuple[str, int]] = []
-    rows = []
-    for lang in ("en", "zh"):
-        for topic in topics:
-            members = np.flatnonzero((assignments == topic) & (langs_array == lang))
-            if len(members):
-                classes.append((lang, topic))
-                rows.append(sparse.csr_matrix(document_term[members].sum(axis=0)))
-    if not rows:
+    # One class per (language, topic) that has documents, English classes first.
+    lang_codes = np.select([langs_array == "en", langs_array == "zh"], [0, 1], default=-1)
+    kept = np.flatnonzero((assignments != -1) & (lang_codes >= 0))
+    if kept.size == 0:
         return result
-    counts = sparse.vstack(rows).tocsr()
+    offset = int(assignments[kept].max()) + 1
+    classes, indicator = group_indicator(lang_codes[kept] * offset + assignments[kept])
+    counts = sparse.csr_matrix(indicator @ sparse.csr_matrix(document_term)[kept])
     weights = class_tfidf(counts)
-    han = np.array([bool(_HAN.search(word)) for word in vocabulary])
-    for index, (lang, topic) in enumerate(classes):
-        scores = weights[index].copy()
-        scores[counts[index].toarray().ravel() == 0] = 0.0
+    han = np.array([bool(_HAN.search(word)) for word in vocabulary], dtype=bool)
+    for row, code in enumerate(classes.tolist()):
+        lang, topic = ("en", "zh")[code // offset], code % offset
+        start, end = weights.indptr[row], weights.indptr[row + 1]
+        columns, scores = weights.indices[start:end], weights.data[start:end]
         if lang == "en":
-            scores[han] = 0.0
+            columns, scores = columns[~han[columns]], scores[~han[columns]]
+        # Columns are sorted, so a stable sort breaks ties by vocabulary order.
         best = np.argsort(-scores, kind="stable")[:top_n]
         result[lang][topic] = [
-            (str(vocabulary[i]), round(float(scores[i]), 6)) for i in best if scores[i] > 0
+            (str(vocabulary[columns[i]]), round(float(scores[i]), 6)) for i in best if scores[i] > 0
         ]
     return result

@@ -252,7 +252,8 @@
     var meta = ["id " + d.id[row], d.lang[row] || "?"];
     if (d.date && d.date[row]) meta.push(d.date[row]);
     if (d.label && d.label[row]) meta.push("label " + d.label[row]);
-    if (d.probability[row] !== null) meta.push("p = " + d.probability[row]);
+    // HDBSCAN membership in its own cluster; blank for documents reassigned to a topic later.
+    if (d.probability[row] !== null) meta.push("membership " + d.probability[row]);
     byId("doc-meta").textContent = meta.join(" · ");
     byId("doc-title").textContent = d.title[row] || "(untitled)";
     var chip = byId("doc-topic");

@@ -1,0 +1,98 @@
+"""Outlier reduction (``topics.outliers``): BERTopic's ``reduce_outliers`` on our own data.
+
+Each strategy is given what it needs from this run rather than what BERTopic would compute
+itself: ``embeddings`` our document vectors, ``probabilities`` HDBSCAN's soft clustering in
+BERTopic's topic ids, ``c-tf-idf`` and ``distributions`` our vectorizer (whose tokenizer splits
+the space-joined tokens, see :class:`topics.represent.tokens.PretokenizedVectorizer`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from topics.config import TopicsSection
+from topics.types import Clusters, Corpus
+
+
+def reduce_outliers(
+    model: Any,
+    joined: list[str],
+    assignments: np.ndarray,
+    vectors: np.ndarray,
+    section: TopicsSection,
+    corpus: Corpus,
+    membership: np.ndarray | None = None,
+    top_n_words: int = 10,
+) -> np.ndarray:
+    """Reassign ``-1`` documents with the configured strategy and refresh the topic words.
+
+    Parameters
+    ----------
+    model:
+        The fitted BERTopic model.
+    joined:
+        Space-joined tokens per document (what the model was fitted on).
+    assignments:
+        Topic per document after fitting.
+    vectors:
+        Document embeddings (``embeddings`` strategy).
+    section:
+        The ``topics`` config section (``outliers.strategy``, ``outliers.threshold``).
+    corpus:
+        The documents (translation pairs are aligned again afterwards).
+    membership:
+        ``(documents, topics)`` soft-clustering matrix (``probabilities`` strategy), from
+        :func:`topics.represent.membership.topic_membership`.
+    top_n_words:
+        Words BERTopic keeps per topic when it recomputes them.
+
+    Returns
+    -------
+    numpy.ndarray
+        The new topic per document. Outliers are reassigned one by one, so a translation pair
+        that was an outlier on both sides is aligned again (a paper and its translation share a
+        topic).
+    """
+    strategy = section.outliers.strategy
+    extra: dict[str, Any] = {}
+    if strategy == "embeddings":
+        extra["embeddings"] = vectors
+    elif strategy == "probabilities":
+        if membership is None:
+            raise ValueError("the 'probabilities' outlier strategy needs a membership matrix")
+        extra["probabilities"] = membership
+    new = model.reduce_outliers(
+        joined,
+        assignments.tolist(),
+        strategy=strategy,
+        threshold=section.outliers.threshold,
+        **extra,
+    )
+    if corpus.duplicate_of is not None:
+        from topics.crosslingual import align_translation_labels
+
+        new = align_translation_labels(np.asarray(new), corpus.ids, corpus.duplicate_of).tolist()
+    # update_topics swaps in a fresh CountVectorizer unless given ours, which would drop the
+    # fixed vocabulary and its document-frequency floor (one-off tokens would top topics).
+    model.update_topics(
+        joined,
+        topics=[int(t) for t in new],
+        top_n_words=top_n_words,
+        vectorizer_model=model.vectorizer_model,
+        ctfidf_model=model.ctfidf_model,
+        representation_model=model.representation_model,
+    )
+    return np.asarray(model.topics_, dtype=np.int64)
+
+
+def outlier_membership(
+    clusters: Clusters, cluster_topic: dict[int, int], n_topics: int
+) -> np.ndarray:
+    """The ``probabilities`` strategy's matrix: HDBSCAN's soft clustering per BERTopic topic."""
+    from topics.represent.membership import topic_membership
+
+    if clusters.clusterer is None:
+        raise ValueError("the 'probabilities' outlier strategy needs the fitted HDBSCAN model")
+    return topic_membership(clusters.clusterer, cluster_topic, n_topics)

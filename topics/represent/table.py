@@ -1,0 +1,178 @@
+"""Per-topic summaries: the topic table, words, mean vectors and representative documents.
+
+Everything is computed with group-bys over the assignment array (one sparse indicator matrix
+or one sort), not with a boolean mask per topic: at 1M documents × 500 topics a mask per topic
+reads the whole corpus 500 times.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from topics.types import Corpus
+
+OUTLIER = -1
+REPRESENTATIVE_DOCUMENTS = 5
+# Rows per block when a per-document product is computed: bounds the temporary arrays
+# (65,536 × 512 float64 = 256 MB) whatever the corpus size.
+_BLOCK = 65_536
+
+
+def group_indicator(groups: np.ndarray) -> tuple[np.ndarray, sparse.csr_matrix]:
+    """The distinct values of ``groups`` and a ``(values, documents)`` 0/1 membership matrix.
+
+    Parameters
+    ----------
+    groups:
+        One integer group per document.
+
+    Returns
+    -------
+    values, indicator:
+        Sorted distinct groups; ``indicator[g, i] = 1`` when document ``i`` is in ``values[g]``,
+        so ``indicator @ X`` sums the rows of ``X`` per group.
+    """
+    groups = np.asarray(groups)
+    values, index = np.unique(groups, return_inverse=True)
+    n = groups.shape[0]
+    indicator = sparse.csr_matrix(
+        (np.ones(n, dtype=np.float64), (index.ravel(), np.arange(n))), shape=(len(values), n)
+    )
+    return values, indicator
+
+
+def topic_vectors(vectors: np.ndarray, assignments: np.ndarray) -> dict[int, np.ndarray]:
+    """Unit-length mean embedding of each non-outlier topic.
+
+    Sums are accumulated in float64 block by block (the vectors may be a float32 memmap).
+    """
+    assignments = np.asarray(assignments)
+    kept = np.flatnonzero(assignments != OUTLIER)
+    if kept.size == 0:
+        return {}
+    topics, indicator = group_indicator(assignments[kept])
+    indicator = indicator.tocsc()  # sliced by columns (documents) below
+    sums = np.zeros((len(topics), vectors.shape[1]), dtype=np.float64)
+    for start in range(0, kept.size, _BLOCK):
+        block = kept[start : start + _BLOCK]
+        sums += indicator[:, start : start + _BLOCK] @ np.asarray(vectors[block], np.float64)
+    counts = np.asarray(indicator.sum(axis=1)).ravel()
+    means = (sums / counts[:, None]).astype(np.float32)
+    norms = np.linalg.norm(means, axis=1)
+    norms[norms == 0] = 1.0
+    means /= norms[:, None]
+    return {int(topic): means[row] for row, topic in enumerate(topics)}
+
+
+def representative_ids(
+    corpus: Corpus, vectors: np.ndarray, assignments: np.ndarray, centres: dict[int, np.ndarray]
+) -> dict[int, list[str]]:
+    """Up to five documents per topic closest (cosine) to the topic's mean embedding.
+
+    Ties keep corpus order. Documents of topics without a centre (outliers) are not ranked.
+    """
+    assignments = np.asarray(assignments)
+    if not centres:
+        return {}
+    topics = np.array(sorted(centres), dtype=np.int64)
+    centre_matrix = np.stack([centres[int(t)] for t in topics]).astype(np.float32)
+    position = np.searchsorted(topics, assignments)
+    ranked = np.flatnonzero(
+        (position < len(topics)) & (topics[np.minimum(position, len(topics) - 1)] == assignments)
+    )
+    scores = np.empty(ranked.size, dtype=np.float64)
+    for start in range(0, ranked.size, _BLOCK):
+        rows = ranked[start : start + _BLOCK]
+        block = np.asarray(vectors[rows], dtype=np.float32)
+        norms = np.linalg.norm(block, axis=1)
+        norms[norms == 0] = 1.0
+        dots = np.einsum("ij,ij->i", block, centre_matrix[position[rows]])
+        scores[start : start + rows.size] = dots / norms
+    # Topic first, then best score, then corpus order (np.lexsort: last key is primary).
+    order = np.lexsort((ranked, -scores, position[ranked]))
+    groups = position[ranked][order]
+    starts = np.searchsorted(groups, np.arange(len(topics)))
+    ends = np.searchsorted(groups, np.arange(len(topics)), side="right")
+    return {
+        int(topic): [
+            corpus.ids[i] for i in ranked[order[start : min(end, start + REPRESENTATIVE_DOCUMENTS)]]
+        ]
+        for topic, start, end in zip(topics, starts, ends, strict=True)
+        if end > start
+    }
+
+
+def topic_words(
+    model: Any, assignments: np.ndarray, top_n: int
+) -> dict[int, list[tuple[str, float]]]:
+    """BERTopic's words for every topic present in ``assignments`` (best first, scores > 0)."""
+    words: dict[int, list[tuple[str, float]]] = {}
+    for topic in np.unique(np.asarray(assignments)).tolist():
+        pairs = (model.get_topic(topic) if model is not None else None) or []
+        words[int(topic)] = [
+            (str(w), float(s)) for w, s in pairs[:top_n] if str(w) and float(s) > 0
+        ]
+    return words
+
+
+def _label(words: list[tuple[str, float]], n: int) -> str:
+    return " · ".join(word for word, _ in words[:n])
+
+
+def topic_table(
+    corpus: Corpus,
+    assignments: np.ndarray,
+    words: dict[int, list[tuple[str, float]]],
+    per_language: dict[str, dict[int, list[tuple[str, float]]]],
+    label_words: int,
+    top_n: int,
+) -> pd.DataFrame:
+    """One row per topic (``-1`` first when present): size, label, words, language shares.
+
+    Parameters
+    ----------
+    corpus:
+        The documents (their languages).
+    assignments:
+        Final topic per document.
+    words:
+        From :func:`topic_words`.
+    per_language:
+        From :func:`topics.represent.bilingual.language_words`.
+    label_words, top_n:
+        Words in a label and in the ``words`` columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``topic, size, label, words, share_zh, share_en, label_en, words_en,
+        label_zh, words_zh``.
+    """
+    langs = np.asarray(corpus.langs)
+    frame = pd.DataFrame(
+        {"topic": np.asarray(assignments), "zh": langs == "zh", "en": langs == "en"}
+    )
+    stats = frame.groupby("topic", sort=True).agg(
+        size=("zh", "size"), share_zh=("zh", "mean"), share_en=("en", "mean")
+    )
+    rows = []
+    for topic, size, share_zh, share_en in stats.itertuples():
+        topic = int(topic)
+        row = {
+            "topic": topic,
+            "size": int(size),
+            "label": "Outliers" if topic == OUTLIER else _label(words.get(topic, []), label_words),
+            "words": " | ".join(w for w, _ in words.get(topic, [])[:top_n]),
+            "share_zh": round(float(share_zh), 4),
+            "share_en": round(float(share_en), 4),
+        }
+        for lang in ("en", "zh"):
+            lang_words = per_language.get(lang, {}).get(topic, []) if topic != OUTLIER else []
+            row[f"label_{lang}"] = _label(lang_words, label_words)
+            row[f"words_{lang}"] = " | ".join(w for w, _ in lang_words)
+        rows.append(row)
+    return pd.DataFrame(rows)
