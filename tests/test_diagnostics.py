@@ -51,7 +51,7 @@ def test_counts_topics_and_document_share() -> None:
     assert split.summary == (
         "2 of 4 topics (55% of documents) are ≥95% one language in a corpus that is 60% "
         "Chinese, 40% English: the embedding may be splitting topics by language; for topics "
-        "that span languages use embedding.backend: use."
+        "that span languages use embedding.backend: use or distilled."
     )
 
 

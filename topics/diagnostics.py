@@ -74,10 +74,10 @@ def language_split(corpus: Corpus, topics: Topics, cross_lingual: bool) -> Langu
     topics:
         The run's topics (``table`` with ``topic, size, label``).
     cross_lingual:
-        Whether the run's embedding keeps a paper and its translation together (USE vectors,
-        capability ``use_vectors``). Static tables, TF-IDF blocks and ``combined`` with one
-        split mixed corpora by language (pairs in one topic 0.05 / 0.003 / 0.017 measured), so
-        this decides the likely cause and the advice in the summary.
+        Whether the run's embedding keeps a paper and its translation together (capability
+        ``keeps_translations``: ``use``, ``distilled``). The ``static`` table, TF-IDF blocks and
+        ``combined`` with one split mixed corpora by language (pairs in one topic 0.05 / 0.003 /
+        0.017 measured), so this decides the likely cause and the advice in the summary.
 
     Returns
     -------
@@ -137,7 +137,7 @@ def _summary(split: LanguageSplit, cross_lingual: bool) -> str:
     else:
         cause = (
             "the embedding may be splitting topics by language; for topics that span "
-            "languages use embedding.backend: use"
+            "languages use embedding.backend: use or distilled"
         )
     return (
         f"{len(split.topics)} of {split.topics_total} topics ({split.document_share:.0%} of "

@@ -27,6 +27,8 @@ CAPABILITIES = {
     "embeds_words": "embeds any text, single words included, without refitting "
     "(KeyBERT/MMR candidate words)",
     "corpus_fitted": "vectors depend on the whole corpus, so it gets every text in one call",
+    "keeps_translations": "a text and its translation land close together (measured: most "
+    "held-out ChinaXiv pairs in one topic), so topics span languages",
     "use_vectors": "its vectors are multilingual-USE vectors (translation detection is tuned "
     "on them)",
 }

@@ -4,6 +4,7 @@ Importing this package registers every backend in :data:`topics.registry.embedde
 """
 
 from topics.embed import combined, precomputed, static, tfidf, transformers, use
+from topics.embed import distilled as distilled  # issue 11: registers `distilled`
 from topics.embed.base import Embedder, l2_normalize, make_embedder
 
 __all__ = [

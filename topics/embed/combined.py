@@ -41,6 +41,11 @@ class CombinedEmbedder:
         return all(getattr(component, "multilingual", False) for component in self.components)
 
     @property
+    def keeps_translations(self) -> bool:
+        """True when every block keeps translations together (a TF-IDF block splits them)."""
+        return all(getattr(part, "keeps_translations", False) for part in self.components)
+
+    @property
     def embeds_words(self) -> bool:
         """True when every component can embed any text (no corpus-fitted or file block)."""
         return all(getattr(component, "embeds_words", False) for component in self.components)
