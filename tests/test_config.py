@@ -146,6 +146,10 @@ def test_string_override_stays_a_string() -> None:
     assert load_config(None, ["run.seed=7"]).run.seed == 7
     assert load_config(None, ["cache.enabled=false"]).cache.enabled is False
     assert load_config(None, ['embedding.components=["use"]']).embedding.components == ["use"]
+    # ... or as YAML flow syntax, as the user would write it in the file.
+    config = load_config(None, ["corpus.paths=[a.jsonl, 'b c.csv']", "umap.min_dist=1e-3"])
+    assert config.corpus.paths == ["a.jsonl", "b c.csv"]
+    assert config.umap.min_dist == 0.001
 
 
 def test_override_error_names_the_override_not_the_file(tmp_path: Path) -> None:

@@ -143,33 +143,38 @@ def _assignments(run_dir: Path) -> dict[str, tuple[int, float | None]]:
     }
 
 
-def test_same_topics_from_cold_caches_and_any_file_order(sample_run, tmp_path: Path) -> None:
-    """Issue 8 #10: the five sample files listed in reverse gave ARI 0.37-0.55 and other ids."""
+def test_same_topics_from_cold_caches_and_any_file_order(tmp_path: Path) -> None:
+    """Issue 8 #10: the five sample files listed in reverse gave ARI 0.37-0.55 and other ids.
+
+    Both runs start from an empty cache: USE vectors move by ~1e-7 with the batch a text was
+    first embedded in (see ``UseEmbedder``), so a warm cache filled by other corpora may give
+    another partition; two cold runs embed the same canonical batches whatever the file order.
+    """
     files = sorted(str(path) for path in SAMPLE.glob("*.txt"))
     assert len(files) == 5
     cheap = ["output.report=false", "output.save_model=false"]
-    again = run_pipeline(make_config(tmp_path / "again", "run.name=again", *cheap))
+    forward = run_pipeline(make_config(tmp_path / "forward", "run.name=forward", *cheap))
     reverse = run_pipeline(
         make_config(
-            tmp_path / "reverse",  # its own empty cache: embedded in another order than before
+            tmp_path / "reverse",  # its own empty cache: embedded from files read in reverse
             "run.name=reverse",
             f"corpus.paths={json.dumps(files[::-1])}",
             *cheap,
         )
     )
-    assert again.manifest["cache"]["embeddings"] == "miss"
+    assert forward.manifest["cache"]["embeddings"] == "miss"
     assert reverse.manifest["cache"]["embeddings"] == "miss"
 
-    first = _assignments(sample_run.run_dir)
-    assert _assignments(again.run_dir) == first
+    first = _assignments(forward.run_dir)
+    assert len({topic for topic, _ in first.values()} - {-1}) >= 3
     assert _assignments(reverse.run_dir) == first  # same ids for the duplicated abstracts too
     # The map matches document by document, though the rows come in another order.
     reverse_ids = pd.read_parquet(reverse.run_dir / "documents.parquet")["id"].tolist()
-    first_ids = pd.read_parquet(sample_run.run_dir / "documents.parquet")["id"].tolist()
+    first_ids = pd.read_parquet(forward.run_dir / "documents.parquet")["id"].tolist()
     row_of = {doc_id: row for row, doc_id in enumerate(first_ids)}
     np.testing.assert_array_equal(
         np.load(reverse.run_dir / "map2d.npy"),
-        np.load(sample_run.run_dir / "map2d.npy")[[row_of[i] for i in reverse_ids]],
+        np.load(forward.run_dir / "map2d.npy")[[row_of[i] for i in reverse_ids]],
     )
     # Outputs keep each run's reading order: the reversed run starts with the last file.
     stems = [Path(f).stem for f in files]

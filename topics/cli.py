@@ -182,12 +182,14 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented starter config."""
+    from topics.atomic import atomic_write_text
     from topics.errors import ConfigError
 
     if path.exists() and not force:
         raise ConfigError(f"'{path}' already exists; pass --force to overwrite it.")
     source = Path(__file__).with_name("starter.yaml")
-    path.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    # Atomic: an interrupted --force leaves the old file, never half a config.
+    atomic_write_text(path, source.read_text(encoding="utf-8"), key="init PATH")
     out.print(escape(f"wrote {path}; edit corpus.paths, then: topics run {path}"))
 
 

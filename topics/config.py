@@ -107,8 +107,9 @@ class CorpusSection(Section):
 class EmbeddingSection(Section):
     backend: str = Field(
         "use",
-        description="Embedding backend: use (multilingual USE, bundled), static (fast token "
-        "table distilled from USE), tfidf (TF-IDF + SVD, monolingual), sentence-transformers "
+        description="Embedding backend: use (multilingual USE, bundled), distilled (fast piece "
+        "table fitted to USE; keeps translations together), static (each piece embedded "
+        "alone by USE; splits languages), tfidf (TF-IDF + SVD, monolingual), sentence-transformers "
         "(extra 'transformers'), precomputed (.npy / Parquet), combined (concatenate "
         "'components').",
         json_schema_extra={"registry": "embedders"},
@@ -321,7 +322,7 @@ def parse_override(text: str, label: str = "--set") -> tuple[list[str], Any]:
 
     A string key keeps the text as given (``run.name=2024`` is the name "2024", not a number;
     a quoted JSON string is unquoted and ``null`` clears an optional one); any other key's
-    value is parsed as JSON when it parses (``umap.n_neighbors=30``, ``corpus.paths=["a"]``).
+    value is parsed as JSON, else as YAML (``umap.n_neighbors=30``, ``corpus.paths=[a.jsonl]``).
     """
     if "=" not in text:
         raise ConfigError(f"{label} expects KEY=VALUE (e.g. umap.n_neighbors=30). Got '{text}'.")
@@ -343,6 +344,10 @@ def parse_override(text: str, label: str = "--set") -> tuple[list[str], Any]:
     try:
         return path, json.loads(raw)
     except json.JSONDecodeError:
+        pass
+    try:  # YAML flow syntax as in the config file: [a.jsonl, 'b c.csv'], {k: v}
+        return path, yaml.safe_load(raw)
+    except yaml.YAMLError:
         return path, raw
 
 

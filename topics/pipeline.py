@@ -132,8 +132,21 @@ def _cached_vectors(
         fingerprint += f"|corpus={digest(corpus.text_hashes)}"
     store = VectorStore(root, fingerprint)
 
+    positions = np.asarray(corpus.reading_positions, dtype=np.int64)
+
     def embed_rows(rows: list[int]) -> np.ndarray:
-        return embedder.embed([corpus.texts[r] for r in rows], [corpus.ids[r] for r in rows])
+        # A corpus-fitted backend sees the documents in reading order: a .npy matrix is matched
+        # by row position in the user's files, not in the pipeline's canonical order.
+        perm = np.argsort(positions[rows], kind="stable") if corpus_fitted else None
+        ordered = rows if perm is None else [rows[i] for i in perm]
+        vectors = embedder.embed(
+            [corpus.texts[r] for r in ordered], [corpus.ids[r] for r in ordered]
+        )
+        if perm is None:
+            return vectors
+        aligned = np.empty_like(vectors)
+        aligned[perm] = vectors
+        return aligned
 
     batch = len(corpus) if corpus_fitted else batch_size
     vectors, computed = embed_with_store(
@@ -299,7 +312,7 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
     corpus, topics = corpus.subset(order), topics.take(order)
     clusters = replace(clusters, labels=clusters.labels[order])
     map_coords = np.asarray(map2d.coords, dtype=np.float32)[order]
-    cross_lingual = capable(make_embedder(config.embedding, root), "use_vectors")
+    cross_lingual = capable(make_embedder(config.embedding, root), "keeps_translations")
     language = language_split(corpus, topics, cross_lingual)
     warnings = [language.summary] if language.summary else []
     output_dir = Path(config.output.dir)
@@ -342,9 +355,10 @@ def _word_embedder(config: RunConfig) -> Any:
     """Embedder for candidate words when a representation model needs one."""
     if config.topics.representation == "ctfidf":
         return None
-    if config.embedding.backend in {"use", "static", "sentence-transformers"}:
-        return make_embedder(config.embedding, _cache_root(config))
-    # Corpus-fitted or file-backed vectors cannot embed new words: use the static table.
+    embedder = make_embedder(config.embedding, _cache_root(config))
+    if capable(embedder, "embeds_words"):
+        return embedder
+    # Corpus-fitted or file-backed vectors cannot embed new words: use the distilled table.
     return make_embedder(
-        config.embedding.model_copy(update={"backend": "static"}), _cache_root(config)
+        config.embedding.model_copy(update={"backend": "distilled"}), _cache_root(config)
     )

@@ -86,3 +86,28 @@ def test_config_problems_name_embedding_path(tmp_path):
     missing = make_precomputed(section(tmp_path / "absent.npy"), None)
     with pytest.raises(InputError, match="absent.npy' does not exist"):
         missing.fingerprint()
+
+
+def test_npy_rows_follow_reading_order_when_the_pipeline_works_in_canonical_order(tmp_path):
+    """Row i of the .npy belongs to the i-th document read, whatever order the stages use."""
+    from tests.conftest import make_config
+    from topics.corpus import load_corpus
+    from topics.pipeline import SilentProgress, embed_corpus
+
+    (tmp_path / "docs.jsonl").write_text(
+        "".join(f'{{"id": "{i}", "abstract": "{t}"}}\n' for i, t in zip(IDS, TEXTS, strict=True))
+    )
+    matrix = np.eye(12, dtype=np.float32)  # row i marks document i
+    np.save(tmp_path / "v.npy", matrix)
+    config = make_config(
+        tmp_path,
+        f"corpus.paths=['{tmp_path / 'docs.jsonl'}']",
+        "corpus.min_chars=1",
+        "embedding.backend=precomputed",
+        f"embedding.path={tmp_path / 'v.npy'}",
+    )
+    corpus = load_corpus(config.corpus).canonical()
+    assert corpus.ids != IDS  # the canonical order differs from the reading order
+    vectors = embed_corpus(corpus, config, SilentProgress()).vectors
+    for row, doc_id in enumerate(corpus.ids):
+        assert int(np.argmax(vectors[row])) == IDS.index(doc_id)
