@@ -1,6 +1,6 @@
 """Bench corpora and their fixed random subsets, written as JSON Lines for ``corpus.paths``.
 
-Full USE embeds 5–9 abstracts/s on 2 cores, so the quality benchmark runs the USE presets on a
+Full USE embeds 16–57 abstracts/s on 2 cores, so the quality benchmark runs the USE presets on a
 fixed random subset of each bench corpus (same seed → same rows → every embedding comes from
 the on-disk cache after the first run). Subsets go to a scratch folder outside the repository.
 

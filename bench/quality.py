@@ -20,7 +20,7 @@ no system's words go missing); diversity over the top-25 words. Each system runs
 ``peak_rss_mb`` (the child's ``ru_maxrss``, imports included) belong to it alone. The UMAP
 cache is a fresh temporary folder per run (embeddings are shared), so times are cold-UMAP.
 
-Full USE embeds 5–9 abstracts/s on 2 cores, so each bench corpus is a fixed random subset
+Full USE embeds 16–57 abstracts/s on 2 cores, so each bench corpus is a fixed random subset
 (``--size``, default 2,000; see ``bench/data.py``); embeddings come from ``--cache``.
 
 Usage: ``python bench/quality.py [--size 2000] [--corpora sample,csl_zh,...] [--out DIR]``
