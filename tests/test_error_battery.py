@@ -244,6 +244,14 @@ CASES: dict[str, Case] = {
         ),
         ["vectors.npy"],
     ),
+    "soft-clustering outliers on a fitted sample": lambda t: (
+        run_with(
+            corpus_override(_jsonl(t / "docs.jsonl", _good_rows(150))),
+            "cluster.fit_sample=100",
+            "topics.outliers.strategy=probabilities",
+        ),
+        ["topics.outliers.strategy", "cluster.fit_sample"],
+    ),
     "precomputed with NaN": lambda t: (
         run_with(
             corpus_override(_jsonl(t / "docs.jsonl", _good_rows(30))),

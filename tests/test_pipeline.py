@@ -63,6 +63,9 @@ def test_manifest_counts_timings_and_metrics(sample_run) -> None:
     documents = pd.read_parquet(sample_run.run_dir / "documents.parquet")
     assert counts["outliers"] == int((documents["topic"] == -1).sum())
     assert counts["topics"] == len(set(documents["topic"]) - {-1})
+    # Below cluster.fit_sample every document is fitted; none is voted in.
+    assert (counts["fitted"], counts["assigned"]) == (54, 0)
+    assert set(documents["assigned_by"]) == {"fit"}
     # Every stage that ran is timed, nothing else, and the stages fit inside the total.
     stages = ["load", "embed", "reduce", "cluster", "represent", "evaluate", "map2d", "outputs"]
     timings = manifest["timings"]

@@ -2,9 +2,14 @@
 
 Public API::
 
-    from topics import load_config, run_pipeline
-    result = run_pipeline(load_config("configs/default.yaml"))
-    print(result.run_dir)
+    from topics import Run, TopicModel
+
+    run = TopicModel.from_config("configs/fast.yaml").fit(abstracts)  # or fit() for the files
+    run.topics, run.documents          # DataFrames of topics.csv / documents.parquet
+    run.assign(new_abstracts)          # topics for new documents, no refit
+    Run.load("reports/fast")
+
+or, one level down, ``run_pipeline(load_config("configs/default.yaml"))``.
 """
 
 from topics.config import RunConfig, load_config
@@ -18,5 +23,22 @@ def run_pipeline(config: RunConfig, progress=None):  # noqa: ANN001, ANN201 (re-
     return _run(config, progress)
 
 
-__all__ = ["ConfigError", "InputError", "RunConfig", "TopicsError", "load_config", "run_pipeline"]
+def __getattr__(name: str):  # noqa: ANN202 (lazy: pandas loads only when the API is used)
+    if name in {"TopicModel", "Run"}:
+        from topics import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'topics' has no attribute {name!r}")
+
+
+__all__ = [
+    "ConfigError",
+    "InputError",
+    "Run",
+    "RunConfig",
+    "TopicModel",
+    "TopicsError",
+    "load_config",
+    "run_pipeline",
+]
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""Command line: ``topics run | validate | init | report | open | sweep``.
+"""Command line: ``topics run | validate | init | assign | report | open | sweep``.
 
 Parses arguments, calls the public API and turns :class:`~topics.errors.TopicsError` into one
 readable line on stderr with exit code 2 (never a traceback).
@@ -191,6 +191,38 @@ def init(
     # Atomic: an interrupted --force leaves the old file, never half a config.
     atomic_write_text(path, source.read_text(encoding="utf-8"), key="init PATH")
     out.print(escape(f"wrote {path}; edit corpus.paths, then: topics run {path}"))
+
+
+@app.command()
+@user_errors
+def assign(
+    run_dir: Annotated[Path, typer.Argument(help="A finished run folder.")],
+    corpus: Annotated[list[str], typer.Argument(help="New documents: files, folders or globs.")],
+    set_: SetOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Add the documents in CORPUS to RUN_DIR without refitting; the last line is the run folder.
+
+    Each new document gets the topic its nearest fitted documents vote for (or -1 when it is
+    far from all of them: counted as novel). Documents already in the run are skipped.
+    """
+    from topics.assign.feed import assign_documents
+
+    _require_run_dir(run_dir)
+    progress = None if quiet else RichProgress(err)
+    try:
+        result = assign_documents(run_dir, corpus, list(set_ or []), progress)
+    finally:
+        if progress is not None:
+            progress.close()
+    if not quiet:
+        err.print(
+            escape(
+                f"assigned {result.added} document(s) ({result.novel} novel, "
+                f"{result.outliers} outliers in all); {result.skipped} already in the run"
+            )
+        )
+    print(result.run_dir)
 
 
 @app.command()

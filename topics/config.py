@@ -205,11 +205,26 @@ class HdbscanSection(Section):
         return value
 
 
+class ClusterSection(Section):
+    fit_sample: int | None = Field(
+        50_000,
+        ge=100,
+        description="Above this many documents, UMAP and HDBSCAN are fitted on a seeded random "
+        "sample of this size and every other document takes the topic its nearest sampled "
+        "documents vote for (cosine, in embedding space); hdbscan.min_cluster_size counts "
+        "documents of the whole corpus and is scaled to the sample; null = always fit on all.",
+    )
+    neighbors: int = Field(
+        15, ge=1, le=200, description="Sampled documents that vote on each assigned document."
+    )
+
+
 class OutliersSection(Section):
     strategy: Literal["none", "embeddings", "c-tf-idf", "distributions", "probabilities"] = Field(
         "embeddings",
-        description="BERTopic reduce_outliers strategy for -1 documents ('none' = keep them); "
-        "'embeddings' moves each to the topic whose mean embedding is closest.",
+        description="BERTopic reduce_outliers strategy for -1 documents ('none' = keep them): "
+        "'embeddings' = the topic whose mean vector is closest, 'probabilities' = HDBSCAN's "
+        "soft clustering, 'c-tf-idf' / 'distributions' = topic words, on our tokenizer.",
     )
     threshold: float = Field(
         0.0, ge=0.0, le=1.0, description="Minimum similarity/probability to reassign an outlier."
@@ -284,6 +299,9 @@ class RunConfig(Section):
     embedding: EmbeddingSection = Field(default_factory=EmbeddingSection, description="Vectors.")
     umap: UmapSection = Field(default_factory=UmapSection, description="UMAP reduction.")
     hdbscan: HdbscanSection = Field(default_factory=HdbscanSection, description="Clustering.")
+    cluster: ClusterSection = Field(
+        default_factory=ClusterSection, description="Fit on a sample, assign the rest."
+    )
     topics: TopicsSection = Field(default_factory=TopicsSection, description="Representation.")
     output: OutputSection = Field(default_factory=OutputSection, description="Run folder.")
     cache: CacheSection = Field(default_factory=CacheSection, description="On-disk cache.")

@@ -60,6 +60,7 @@ def key_settings(config: RunConfig, clusters: Clusters) -> dict[str, Any]:
         "umap.n_components": config.umap.n_components,
         "hdbscan.min_cluster_size": clusters.min_cluster_size,
         "hdbscan.cluster_selection_method": config.hdbscan.cluster_selection_method,
+        "cluster.fit_sample": config.cluster.fit_sample,
         "topics.representation": config.topics.representation,
         "topics.outliers.strategy": config.topics.outliers.strategy,
         "topics.nr_topics": config.topics.nr_topics,

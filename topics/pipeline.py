@@ -23,17 +23,28 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from topics.assign import core_rows
+from topics.assign.core import (
+    core_embeddings,
+    core_hdbscan,
+    spread,
+    spread_clusters,
+    spread_reduced,
+)
+from topics.assign.store import FOLDER as ASSIGN_FOLDER
+from topics.assign.store import build_assigner, save_assigner
 from topics.cache import ArrayCache, VectorStore, digest, embed_with_store
 from topics.cluster import cluster, reduce
-from topics.config import RunConfig, UmapSection
+from topics.config import HdbscanSection, RunConfig, UmapSection
 from topics.crosslingual.policy import align_labels, mark_translations, translation_detector
 from topics.diagnostics import language_split
 from topics.embed.base import make_embedder
+from topics.errors import ConfigError
 from topics.evaluate.stability import seed_stability
 from topics.manifest import build_manifest, peak_rss_mb
 from topics.registry import capable
 from topics.represent.bertopic_stage import resolve_min_df
-from topics.types import Corpus, Embeddings, Reduced, Topics
+from topics.types import Clusters, Corpus, Embeddings, Reduced, Topics
 
 
 class Progress(Protocol):
@@ -197,12 +208,37 @@ def reduce_cached(
     return reduced
 
 
+def _align(corpus: Corpus, clusters: Clusters, note: dict[str, str]) -> Clusters:
+    """Detected translation pairs in one cluster; ``found`` keeps the labels as clustered."""
+    if not corpus.translation_duplicates:
+        return clusters
+    aligned = align_labels(corpus, clusters.labels)
+    note["text"] += f"; {int((aligned != clusters.labels).sum())} translation(s) aligned"
+    found = clusters.labels if clusters.found is None else clusters.found
+    return replace(clusters, labels=aligned, found=found)
+
+
+def check_fit_sample(config: RunConfig, n_documents: int, core: np.ndarray | None) -> None:
+    """Refuse, before any fitting, a setting that needs HDBSCAN on every document."""
+    if core is not None and config.topics.outliers.strategy == "probabilities":
+        raise ConfigError(
+            "The 'topics.outliers.strategy' parameter 'probabilities' needs HDBSCAN's soft "
+            f"clustering of every document, but the corpus has {n_documents} documents and "
+            f"cluster.fit_sample is {config.cluster.fit_sample}. Use another strategy or set "
+            "cluster.fit_sample: null. Got 'probabilities' instead."
+        )
+
+
 def _refit_labels(
-    embeddings: Embeddings, config: RunConfig, cache: ArrayCache, seed: int
+    embeddings: Embeddings,
+    umap_section: UmapSection,
+    hdbscan_section: HdbscanSection,
+    cache: ArrayCache,
+    seed: int,
 ) -> np.ndarray:
     """Cluster labels of the run's reduction and clustering under another seed."""
-    reduced = reduce_cached(embeddings, config.umap, seed, cache)
-    return cluster(reduced, config.hdbscan, seed).labels
+    reduced = reduce_cached(embeddings, umap_section, seed, cache)
+    return cluster(reduced, hdbscan_section, seed).labels
 
 
 # --------------------------------------------------------------------------------------------
@@ -258,16 +294,38 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
         )
         if corpus.translation_duplicates:
             note["text"] += f"; {corpus.translation_duplicates} translation duplicate(s)"
+    # Above cluster.fit_sample documents UMAP and HDBSCAN see a seeded sample (the core) and
+    # every other document is assigned by its nearest core documents (topics.assign).
+    core = core_rows(len(corpus), config.cluster.fit_sample, config.run.seed)
+    check_fit_sample(config, len(corpus), core)
+    fitted = embeddings if core is None else core_embeddings(embeddings, core)
     with clock.stage("reduce") as note:
-        reduced = reduce_cached(embeddings, config.umap, config.run.seed, umap_cache)
+        reduced = reduce_cached(fitted, config.umap, config.run.seed, umap_cache)
         note["text"] = "from cache" if reduced.from_cache else f"UMAP → {reduced.coords.shape[1]}-d"
+        if core is not None:
+            note["text"] += f" on a sample of {len(core)}"
     with clock.stage("cluster") as note:
-        clusters = cluster(reduced, config.hdbscan, config.run.seed)
+        hdbscan_section = (
+            config.hdbscan if core is None else core_hdbscan(config.hdbscan, len(corpus), len(core))
+        )
+        clusters = cluster(reduced, hdbscan_section, config.run.seed)
+        core_labels = clusters.labels
         note["text"] = f"min_cluster_size={clusters.min_cluster_size}"
-        aligned = align_labels(corpus, clusters.labels)
-        if corpus.translation_duplicates:
-            note["text"] += f"; {int((aligned != clusters.labels).sum())} translation(s) aligned"
-            clusters = replace(clusters, labels=aligned)
+        if core is None:
+            clusters = _align(corpus, clusters, note)
+    assigned = None
+    if core is not None:
+        with clock.stage("assign") as note:
+            assigned = spread(
+                embeddings.vectors, core, core_labels, config.cluster.neighbors, config.run.seed
+            )
+            clusters = spread_clusters(clusters, assigned)
+            reduced = spread_reduced(reduced, core_labels, assigned)
+            note["text"] = (
+                f"{len(assigned.rest)} documents by their {config.cluster.neighbors} nearest "
+                f"of {len(core)} fitted ({int((assigned.labels == -1).sum())} outliers)"
+            )
+            clusters = _align(corpus, clusters, note)
     with clock.stage("represent") as note:
         topics = represent(
             corpus,
@@ -291,11 +349,12 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
             stopwords(config.topics.extra_stopwords),
             resolve_min_df(config.topics, len(corpus)),
         )
+        fitted_corpus = corpus if core is None else corpus.subset(core)
         stability_ari = seed_stability(
-            clusters.labels,
-            partial(_refit_labels, embeddings, config, umap_cache),
+            align_labels(fitted_corpus, core_labels),
+            partial(_refit_labels, fitted, config.umap, hdbscan_section, umap_cache),
             [config.run.seed + offset for offset in range(1, config.run.seeds)],
-            finish=lambda labels: align_labels(corpus, labels),
+            finish=lambda labels: align_labels(fitted_corpus, labels),
         )
         if stability_ari is not None:
             metrics["stability_ari"] = stability_ari
@@ -304,28 +363,57 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
         )
     with clock.stage("map2d") as note:
         map_section = config.umap.model_copy(update={"min_dist": 0.1})
-        map2d = reduce_cached(embeddings, map_section, config.run.seed, umap_cache, n_components=2)
+        map2d = reduce_cached(fitted, map_section, config.run.seed, umap_cache, n_components=2)
         note["text"] = "from cache" if map2d.from_cache else "2-D UMAP"
+        if assigned is not None:
+            map2d = spread_reduced(map2d, core_labels, assigned)
+            note["text"] += f" of the sample; {len(assigned.rest)} placed by their neighbours"
+
+    embedder = make_embedder(config.embedding, root)
+    assigner = None
+    if capable(embedder, "embeds_words"):  # new documents can be embedded the same way
+        fitted_rows = np.arange(len(corpus)) if core is None else core
+        assigner = build_assigner(
+            embeddings.vectors[fitted_rows],
+            topics.assignments[fitted_rows],
+            np.asarray(map2d.coords)[fitted_rows],
+            embedder.fingerprint(),
+            config.cluster.neighbors,
+            config.run.seed,
+        )
 
     # Back to the user's reading order for everything written from here on.
     order = corpus.reading_order()
     corpus, topics = corpus.subset(order), topics.take(order)
-    clusters = replace(clusters, labels=clusters.labels[order])
+    clusters = replace(
+        clusters,
+        labels=clusters.labels[order],
+        found=None if clusters.found is None else clusters.found[order],
+    )
     map_coords = np.asarray(map2d.coords, dtype=np.float32)[order]
-    cross_lingual = capable(make_embedder(config.embedding, root), "keeps_translations")
+    assigned_by = np.full(len(corpus), "fit", dtype=object)
+    if assigned is not None:
+        assigned_by[assigned.rest] = "vote"
+    assigned_by = assigned_by[order]
+    cross_lingual = capable(embedder, "keeps_translations")
     language = language_split(corpus, topics, cross_lingual)
     warnings = [language.summary] if language.summary else []
     output_dir = Path(config.output.dir)
     with atomic_run_folder(output_dir, config.run.name) as folder:
         with clock.stage("outputs"):
             write_topics_csv(topics, folder / "topics.csv")
-            write_documents(corpus, topics, folder / "documents.parquet")
+            write_documents(corpus, topics, folder / "documents.parquet", assigned_by)
             write_topic_words(topics, folder / "topic_words.json")
             write_topic_vectors(topics, folder / "topic_vectors.npy", embeddings.vectors.shape[1])
             np.save(folder / "map2d.npy", map_coords)
             if config.output.save_model:
                 write_model(topics, folder / "model")
+            if assigner is not None:  # what `topics assign` needs (topics.assign.store)
+                save_assigner(assigner, folder / ASSIGN_FOLDER)
         manifest = build_manifest(config, corpus, topics, clusters, metrics, language, started)
+        # UMAP and HDBSCAN saw `fitted` documents; `assigned` got their topic by a vote.
+        manifest["counts"]["fitted"] = len(corpus) if core is None else len(core)
+        manifest["counts"]["assigned"] = 0 if assigned is None else len(assigned.rest)
         manifest["cache"] = {
             "embeddings": "hit" if embeddings.from_cache else "miss",
             "umap": "hit" if reduced.from_cache else "miss",

@@ -136,12 +136,18 @@ class Reduced:
 
 @dataclass(frozen=True)
 class Clusters:
-    """Cluster labels (``-1`` = outlier) and membership probabilities, one per document."""
+    """Cluster labels (``-1`` = outlier) and membership probabilities, one per document.
+
+    ``found`` keeps the labels as the clusterer (or the assigner, for documents outside a
+    fitted sample) decided them, before translation alignment moved any; ``None`` = same as
+    ``labels``.
+    """
 
     labels: np.ndarray
     probabilities: np.ndarray
     clusterer: Any = None
     min_cluster_size: int = 0
+    found: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,14 @@ def write_topics_csv(topics: Topics, path: Path) -> None:
     table.to_csv(path, index=False, encoding="utf-8")
 
 
-def write_documents(corpus: Corpus, topics: Topics, path: Path) -> pd.DataFrame:
-    """``documents.parquet``: one row per document after de-duplication, in corpus order."""
+def write_documents(
+    corpus: Corpus, topics: Topics, path: Path, assigned_by: np.ndarray | None = None
+) -> pd.DataFrame:
+    """``documents.parquet``: one row per document after de-duplication, in corpus order.
+
+    ``assigned_by`` says how each document's cluster was found: ``fit`` (UMAP + HDBSCAN saw
+    it) or ``vote`` (outside the fitted sample, see :mod:`topics.assign`); default all ``fit``.
+    """
     frame = pd.DataFrame(
         {
             "id": corpus.ids,
@@ -40,6 +46,7 @@ def write_documents(corpus: Corpus, topics: Topics, path: Path) -> pd.DataFrame:
             "lang": corpus.langs,
             "topic": np.asarray(topics.assignments, dtype=np.int64),
             "probability": np.asarray(topics.probabilities, dtype=np.float32),
+            "assigned_by": np.full(len(corpus), "fit") if assigned_by is None else assigned_by,
         }
     )
     if corpus.dates is not None:

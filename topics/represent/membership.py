@@ -104,10 +104,14 @@ def document_probabilities(
 def hdbscan_labels_of(clusters: Any) -> np.ndarray:
     """HDBSCAN's own labels: ``clusters.labels`` may have been changed by translation alignment.
 
-    The fitted clusterer keeps what HDBSCAN decided, which is what ``clusters.probabilities``
-    describe; without a clusterer (nothing was clustered) the labels are all there is.
+    ``clusters.found`` (or the fitted clusterer's ``labels_``) keeps what HDBSCAN decided, which
+    is what ``clusters.probabilities`` describe; without either (nothing was clustered) the
+    labels are all there is.
     """
     labels = np.asarray(clusters.labels, dtype=np.int64)
+    found = getattr(clusters, "found", None)
+    if found is not None and len(found) == len(labels):
+        return np.asarray(found, dtype=np.int64)
     own = getattr(clusters.clusterer, "labels_", None)
     if own is not None and len(own) == len(labels):
         return np.asarray(own, dtype=np.int64)

@@ -1,0 +1,203 @@
+"""``topics assign``: add documents to a finished run without refitting (issue 9)."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import DATA, ROOT, make_config
+from tests.report.test_report_build import data_blocks
+from topics.assign.feed import assign_documents
+from topics.pipeline import run_pipeline
+
+PAIRS = DATA / "crosslingual" / "chinaxiv_pairs_heldout_200.jsonl.gz"
+
+
+def write_jsonl(path: Path, records: list[dict]) -> Path:
+    with path.open("w", encoding="utf-8") as out:
+        for record in records:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return path
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(folder)): hashlib.blake2b(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def topics_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"COLUMNS": "200", "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "topics", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def pairs() -> list[dict]:
+    with gzip.open(PAIRS, "rt", encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines]
+
+
+@pytest.fixture(scope="module")
+def feed_run(tmp_path_factory: pytest.TempPathFactory, pairs: list[dict]):  # noqa: ANN201
+    """A `fast` run on the Chinese side of 200 pairs and the English side of the first 100."""
+    tmp = tmp_path_factory.mktemp("feed")
+    records = [{"id": f"{p['id']}#zh", "abstract": p["zh"]} for p in pairs]
+    records += [{"id": f"{p['id']}#en", "abstract": p["en"]} for p in pairs[:100]]
+    corpus = write_jsonl(tmp / "run.jsonl", records)
+    config = make_config(
+        tmp,
+        f"corpus.paths=[{json.dumps(str(corpus))}]",
+        "output.save_model=false",
+        config=ROOT / "configs" / "fast.yaml",
+    )
+    result = run_pipeline(config)
+    return tmp, result.run_dir
+
+
+def fresh_copy(feed_run, tmp_path: Path) -> Path:
+    """Each test gets its own copy of the run (assign rewrites the folder)."""
+    _, run_dir = feed_run
+    copy = tmp_path / "reports" / run_dir.name
+    copy.parent.mkdir(parents=True)
+    import shutil
+
+    shutil.copytree(run_dir, copy)
+    return copy
+
+
+def test_new_translations_join_their_partners_topic(feed_run, pairs, tmp_path: Path) -> None:
+    tmp, _ = feed_run
+    run_dir = fresh_copy(feed_run, tmp_path)
+    before = pd.read_parquet(run_dir / "documents.parquet")
+    new = write_jsonl(
+        tmp_path / "new.jsonl", [{"id": f"{p['id']}#en", "abstract": p["en"]} for p in pairs[100:]]
+    )
+    result = assign_documents(run_dir, [str(new)], [f"cache.dir={tmp / 'cache'}"])
+    assert (result.added, result.skipped) == (100, 0)
+
+    after = pd.read_parquet(run_dir / "documents.parquet")
+    assert len(after) == len(before) + 100
+    pd.testing.assert_frame_equal(
+        after.iloc[: len(before)][before.columns].reset_index(drop=True), before
+    )
+    added = after.iloc[len(before) :]
+    assert set(added["assigned_by"]) == {"assign"} and added["assigned_at"].notna().all()
+    assert added["probability"].isna().all()
+    topic_of = dict(zip(after["id"], after["topic"], strict=True))
+    partner = [
+        topic_of[doc_id.replace("#en", "#zh")] == topic
+        for doc_id, topic in zip(added["id"], added["topic"], strict=True)
+    ]
+    assert np.mean(partner) >= 0.7  # measured 0.83 (the fast preset within one run: 0.89)
+
+    # Everything the user reads was recounted.
+    table = pd.read_csv(run_dir / "topics.csv")
+    sizes = after["topic"].value_counts()
+    assert dict(zip(table["topic"], table["size"], strict=True)) == sizes.to_dict()
+    zh_share = (after["lang"] == "zh").groupby(after["topic"]).mean().round(4)
+    assert dict(zip(table["topic"], table["share_zh"], strict=True)) == zh_share.to_dict()
+    manifest = json.loads((run_dir / "manifest.json").read_text("utf-8"))
+    assert manifest["counts"]["documents"] == len(after)
+    assert manifest["counts"]["assigned_later"] == 100
+    assert manifest["counts"]["outliers"] == int((after["topic"] == -1).sum())
+    assert manifest["languages"]["en"] == 200
+    assert manifest["assignments"][-1]["added"] == 100
+    assert np.load(run_dir / "map2d.npy").shape == (len(after), 2)
+    # The dashboard was rebuilt from the new files: its document table is the parquet's.
+    blocks = data_blocks((run_dir / "index.html").read_text("utf-8"))
+    packed = json.loads(blocks["doc-data"])
+    table = json.loads(gzip.decompress(base64.b64decode(packed["data"])))
+    assert table["id"] == list(after["id"]) and table["topic"] == list(after["topic"])
+
+
+def test_copies_under_new_ids_land_in_their_own_topic(feed_run, tmp_path: Path) -> None:
+    """Issue 9 target: re-assigning copies of documents in a run puts ≥ 95% in their topic."""
+    tmp, _ = feed_run
+    run_dir = fresh_copy(feed_run, tmp_path)
+    before = pd.read_parquet(run_dir / "documents.parquet")
+    copies = write_jsonl(
+        tmp_path / "copies.jsonl",
+        [{"id": f"copy-{i}", "abstract": text} for i, text in enumerate(before["text"])],
+    )
+    result = assign_documents(run_dir, [str(copies)], [f"cache.dir={tmp / 'cache'}"])
+    assert result.added == len(before) and result.novel == 0
+    after = pd.read_parquet(run_dir / "documents.parquet").iloc[len(before) :]
+    same = after["topic"].to_numpy() == before["topic"].to_numpy()
+    assert same.mean() >= 0.95
+
+
+def test_documents_already_in_the_run_are_skipped(feed_run, tmp_path: Path) -> None:
+    tmp, _ = feed_run
+    run_dir = fresh_copy(feed_run, tmp_path)
+    result = assign_documents(run_dir, [str(tmp / "run.jsonl")], [f"cache.dir={tmp / 'cache'}"])
+    assert (result.added, result.skipped) == (0, 300)
+    assert len(pd.read_parquet(run_dir / "documents.parquet")) == 300
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["id reused with other text", "other backend", "not a run folder", "no such corpus"],
+)
+def test_bad_assign_is_one_line_and_leaves_the_run_untouched(
+    case: str, feed_run, tmp_path: Path
+) -> None:
+    tmp, _ = feed_run
+    run_dir = fresh_copy(feed_run, tmp_path)
+    before = digest(run_dir)
+    first = pd.read_parquet(run_dir / "documents.parquet").iloc[0]
+    conflict = write_jsonl(
+        tmp_path / "conflict.jsonl", [{"id": first["id"], "abstract": "Another text. " * 5}]
+    )
+    target, corpus, extra, fragment = {
+        "id reused with other text": (run_dir, conflict, [], first["id"]),
+        "other backend": (run_dir, tmp / "run.jsonl", ["embedding.backend=static"], "embedded"),
+        "not a run folder": (tmp_path, tmp / "run.jsonl", [], "not a run folder"),
+        "no such corpus": (run_dir, tmp_path / "missing.jsonl", [], "missing.jsonl"),
+    }[case]
+    args = ["assign", str(target), str(corpus), "--set", f"cache.dir={tmp / 'cache'}"]
+    for override in extra:
+        args += ["--set", override]
+    result = topics_cli(*args)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip() and "✓" not in line]
+    assert len(lines) == 1 and fragment in lines[0], result.stderr
+    assert digest(run_dir) == before
+    assert sorted(p.name for p in run_dir.parent.iterdir()) == [run_dir.name]
+
+
+def test_a_run_without_an_assigner_says_why(tmp_path: Path) -> None:
+    records = [
+        {"id": f"d{i}", "abstract": f"Graph neural networks for molecule {i} property prediction."}
+        for i in range(30)
+    ]
+    corpus = write_jsonl(tmp_path / "docs.jsonl", records)
+    config = make_config(
+        tmp_path,
+        f"corpus.paths=[{json.dumps(str(corpus))}]",
+        "embedding.backend=tfidf",
+        "output.report=false",
+        "output.save_model=false",
+    )
+    run_dir = run_pipeline(config).run_dir
+    assert not (run_dir / "assign").exists()
+    result = topics_cli("assign", str(run_dir), str(corpus))
+    assert result.returncode == 2 and "assigner.json" in result.stderr

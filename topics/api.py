@@ -1,0 +1,187 @@
+"""The Python API, sklearn-shaped: ``TopicModel(config).fit(documents) -> Run``, ``Run.assign``.
+
+For notebooks::
+
+    from topics import Run, TopicModel
+
+    run = TopicModel.from_config("configs/fast.yaml").fit(abstracts)  # list, DataFrame or None
+    run.topics                   # topics.csv as a DataFrame
+    run.assign(todays_abstracts)  # no refit: topics for new documents
+    Run.load("reports/fast").documents
+
+Documents held in memory go through the same readers as files (written once as JSON Lines to
+a temporary folder): the same cleaning, language tags, de-duplication and ids. A string
+without an id gets ``doc-<first 12 hex digits of its text hash>``, so the same text keeps its
+id across ``fit`` and ``assign`` calls. The command line (``topics run``/``topics assign``)
+runs the same code.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from topics.config import RunConfig, load_config
+
+Documents = Iterable[str] | Iterable[Mapping[str, Any]] | pd.DataFrame | str | Path | None
+
+
+class TopicModel:
+    """Fits topics with one configuration; constructing it computes nothing.
+
+    Parameters
+    ----------
+    config:
+        A validated configuration (default: the schema's defaults).
+    """
+
+    def __init__(self, config: RunConfig | None = None) -> None:
+        self.config = config if config is not None else RunConfig()
+
+    @classmethod
+    def from_config(cls, path: str | Path | None, overrides: list[str] | None = None) -> TopicModel:
+        """A model for the YAML config at ``path`` with ``KEY=VALUE`` overrides."""
+        return cls(load_config(path, overrides))
+
+    def fit(self, documents: Documents = None, progress: Any = None) -> Run:
+        """Run the pipeline on ``documents`` (``None``: the config's ``corpus.paths``).
+
+        Parameters
+        ----------
+        documents:
+            Strings (abstracts), mappings with the config's field names (``abstract``, ``id``,
+            ``title``, ``date``, ``label`` by default), a DataFrame with those columns, or a
+            path / glob. The run folder is ``<output.dir>/<run.name>`` as for ``topics run``.
+        progress:
+            Receives stage starts and timings (see :class:`topics.pipeline.Progress`).
+        """
+        from topics.pipeline import run_pipeline
+
+        with _as_paths(documents, self.config) as paths:
+            config = self.config
+            if paths is not None:
+                corpus = config.corpus.model_copy(update={"paths": paths})
+                config = config.model_copy(update={"corpus": corpus})
+            result = run_pipeline(config, progress)
+        return Run(result.run_dir)
+
+
+class Run:
+    """A finished run folder: its tables, and new documents assigned without refitting.
+
+    Parameters
+    ----------
+    run_dir:
+        The folder ``topics run`` (or :meth:`TopicModel.fit`) wrote.
+    """
+
+    def __init__(self, run_dir: str | Path) -> None:
+        self.run_dir = Path(run_dir)
+
+    @classmethod
+    def load(cls, run_dir: str | Path) -> Run:
+        """Open a run folder (a one-line InputError when it is not one)."""
+        from topics.errors import InputError
+
+        run = cls(run_dir)
+        if not (run.run_dir / "manifest.json").is_file():
+            raise InputError(f"'{run.run_dir}' is not a run folder (no manifest.json in it).")
+        return run
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """``manifest.json``: config, versions, counts, metrics, timings, assignments."""
+        return json.loads((self.run_dir / "manifest.json").read_text("utf-8"))
+
+    @property
+    def documents(self) -> pd.DataFrame:
+        """``documents.parquet``: one row per document with its topic."""
+        return pd.read_parquet(self.run_dir / "documents.parquet")
+
+    @property
+    def topics(self) -> pd.DataFrame:
+        """``topics.csv``: one row per topic (``-1`` = outliers first)."""
+        return pd.read_csv(self.run_dir / "topics.csv", keep_default_na=False, na_values=[])
+
+    def assign(
+        self, documents: Documents, overrides: list[str] | None = None, progress: Any = None
+    ) -> pd.DataFrame:
+        """Add ``documents`` to the run without refitting (see :mod:`topics.assign.feed`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The rows added to ``documents.parquet`` (``assigned_by == "assign"``, this call).
+        """
+        from topics.assign.feed import assign_documents, run_config
+
+        config = run_config(self.run_dir, None, list(overrides or []))
+        before = len(self.documents)
+        with _as_paths(documents, config) as paths:
+            assign_documents(self.run_dir, paths or [], overrides, progress)
+        return self.documents.iloc[before:].reset_index(drop=True)
+
+
+class _as_paths:  # noqa: N801 (used as a context manager, reads like a function)
+    """Corpus paths for ``documents``; in-memory documents become a temporary JSON Lines file."""
+
+    def __init__(self, documents: Documents, config: RunConfig) -> None:
+        self.documents = documents
+        self.fields = config.corpus.fields
+        self.folder: tempfile.TemporaryDirectory[str] | None = None
+
+    def __enter__(self) -> list[str] | None:
+        documents = self.documents
+        if documents is None:
+            return None
+        if isinstance(documents, str | Path):
+            return [str(documents)]
+        records = _records(documents, self.fields)
+        self.folder = tempfile.TemporaryDirectory(prefix="topics-documents-")
+        path = Path(self.folder.name) / "documents.jsonl"
+        with path.open("w", encoding="utf-8") as out:
+            for record in records:
+                out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        return [str(path)]
+
+    def __exit__(self, *exc: object) -> None:
+        if self.folder is not None:
+            self.folder.cleanup()
+
+
+def _records(documents: Any, fields: Any) -> list[dict[str, Any]]:
+    from topics.cache import text_hash
+    from topics.errors import InputError
+
+    if isinstance(documents, pd.DataFrame):
+        rows: list[Any] = documents.to_dict(orient="records")
+    else:
+        rows = list(documents)
+    records = []
+    for number, row in enumerate(rows):
+        if isinstance(row, str):
+            record: dict[str, Any] = {fields.text: row}
+        elif isinstance(row, Mapping):
+            record = {str(key): value for key, value in row.items() if not _missing(value)}
+        else:
+            raise InputError(
+                f"documents[{number}]: expected a string or a mapping with '{fields.text}', "
+                f"got {type(row).__name__}."
+            )
+        text = record.get(fields.text)
+        if fields.id not in record and isinstance(text, str):
+            record[fields.id] = f"doc-{text_hash(text)[:12]}"
+        records.append(record)
+    return records
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # lists and arrays are values, not missing
+        return False

@@ -1,0 +1,241 @@
+"""``topics assign RUN_DIR NEW_CORPUS``: add documents to a finished run without refitting.
+
+The new documents are read with the run's own readers and settings, embedded through the
+cache with the run's embedder (refused if it is not the one the run's vectors came from),
+and given the topic their nearest core documents vote for (:mod:`topics.assign.store`).
+``documents.parquet`` gains them with ``assigned_by: assign`` and ``assigned_at``; topic sizes
+and language shares in ``topics.csv``, the counts in ``manifest.json``, ``map2d.npy`` and
+``index.html`` are refreshed. The run folder is rebuilt beside the old one and swapped in
+whole (:func:`topics.outputs.atomic_run_folder`), so a failed assign leaves the run untouched.
+
+Choices where the issue was silent: a document whose id and text are already in the run is
+skipped and counted; an id already in the run with another text is an error (exit 2) naming
+the id; the same text under a new id is a new document. Topic words, labels and the fitted
+models are not changed: assigning is not refitting.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from topics.assign.store import load_assigner
+from topics.config import RunConfig, apply_overrides, override_origins, validate_config
+from topics.errors import InputError
+
+#: Files an assign rewrites; everything else in the run folder is copied unchanged.
+REWRITTEN = {"documents.parquet", "topics.csv", "map2d.npy", "manifest.json", "index.html"}
+
+
+@dataclass(frozen=True)
+class AssignResult:
+    """What one ``topics assign`` did."""
+
+    run_dir: Path
+    added: int
+    skipped: int
+    novel: int
+    outliers: int
+    manifest: dict[str, Any]
+
+
+def run_config(run_dir: Path, paths: list[str] | None, overrides: list[str]) -> RunConfig:
+    """The run's own config (from its manifest) reading ``paths``, with ``--set`` overrides."""
+    manifest = _manifest(run_dir)
+    data = apply_overrides(manifest["config"], overrides)
+    if paths is not None:
+        data["corpus"]["paths"] = [str(Path(path).expanduser().resolve()) for path in paths]
+    data["output"]["dir"] = str(run_dir.resolve().parent)  # the run may have been moved
+    return validate_config(data, None, override_origins(overrides))
+
+
+def assign_documents(
+    run_dir: Path, paths: list[str], overrides: list[str] | None = None, progress: Any = None
+) -> AssignResult:
+    """Add the documents in ``paths`` to the run in ``run_dir``; see the module docstring."""
+    from topics.corpus import load_corpus
+    from topics.embed.base import make_embedder
+    from topics.outputs import atomic_run_folder
+    from topics.pipeline import SilentProgress, embed_corpus
+    from topics.preflight import preflight
+
+    run_dir = Path(run_dir)
+    config = run_config(run_dir, paths, list(overrides or []))
+    preflight(config)
+    assigner = load_assigner(run_dir)
+    root = Path(config.cache.dir) if config.cache.enabled else None
+    fingerprint = make_embedder(config.embedding, root).fingerprint()
+    if fingerprint != assigner.fingerprint:
+        raise InputError(
+            f"Run folder '{run_dir}' was embedded with '{assigner.fingerprint}'; this assign "
+            f"would embed with '{fingerprint}'. Vectors of different embedders cannot be "
+            "compared: keep the run's embedding.* settings."
+        )
+    documents = pd.read_parquet(run_dir / "documents.parquet")
+    corpus = load_corpus(config.corpus)
+    fresh, skipped = _new_rows(corpus, documents)
+    new = corpus.subset(fresh)
+    assigned_at = datetime.now(UTC).isoformat(timespec="seconds")
+    if len(new):
+        progress = progress or SilentProgress()
+        progress.start("embed", len(new))
+        began = time.perf_counter()
+        vectors = embed_corpus(new, config, progress).vectors
+        progress.finish("embed", time.perf_counter() - began, f"{len(new)} new documents")
+        found = assigner.assign(vectors, seed=config.run.seed)
+    else:
+        found = assigner.assign(np.empty((0, assigner.vectors.shape[1]), dtype=np.float32))
+    manifest = _manifest(run_dir)
+    started = manifest["run"].get("started")
+    documents = _with_assign_columns(documents, started)
+    added = _frame(new, found.topics, assigned_at, documents.columns)
+    merged = pd.concat([documents, added], ignore_index=True)
+    map2d = np.load(run_dir / "map2d.npy", allow_pickle=False)
+    map2d = np.vstack([map2d, np.asarray(found.coords, dtype=map2d.dtype).reshape(-1, 2)])
+    table = _topic_table(run_dir, merged)
+    _update_manifest(manifest, merged, assigned_at, paths, len(new), skipped, found.novel)
+
+    with atomic_run_folder(run_dir.parent, run_dir.name) as folder:
+        for entry in run_dir.iterdir():
+            if entry.name in REWRITTEN:
+                continue
+            copy = shutil.copytree if entry.is_dir() else shutil.copy2
+            copy(entry, folder / entry.name)
+        merged.to_parquet(folder / "documents.parquet", index=False)
+        table.to_csv(folder / "topics.csv", index=False, encoding="utf-8")
+        np.save(folder / "map2d.npy", map2d)
+        (folder / "manifest.json").write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8"
+        )
+        if (run_dir / "index.html").exists():
+            from topics.report import build_report
+
+            build_report(folder)
+    return AssignResult(
+        run_dir=run_dir,
+        added=len(new),
+        skipped=skipped,
+        novel=int(found.novel.sum()),
+        outliers=int((found.topics == -1).sum()),
+        manifest=manifest,
+    )
+
+
+def _manifest(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / "manifest.json"
+    if not path.is_file():
+        raise InputError(f"'{run_dir}' is not a run folder (no manifest.json in it).")
+    try:
+        manifest = json.loads(path.read_text("utf-8"))
+        manifest["config"]["corpus"]  # noqa: B018 (a manifest without its config is damaged)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise InputError(f"{path}: not a readable run manifest ({error}).") from None
+    return manifest
+
+
+def _new_rows(corpus: Any, documents: pd.DataFrame) -> tuple[list[int], int]:
+    """Rows of ``corpus`` not yet in the run, and how many were already there (same id + text)."""
+    text_of = dict(zip(documents["id"].astype(str), documents["text"].astype(str), strict=True))
+    fresh, skipped = [], 0
+    for row, (doc_id, text) in enumerate(zip(corpus.ids, corpus.texts, strict=True)):
+        known = text_of.get(doc_id)
+        if known is None:
+            fresh.append(row)
+        elif known == text:
+            skipped += 1
+        else:
+            raise InputError(
+                f"Document id '{doc_id}' ({corpus.sources[row]}) is already in the run with a "
+                "different text; give the new document another id."
+            )
+    return fresh, skipped
+
+
+def _with_assign_columns(documents: pd.DataFrame, started: str | None) -> pd.DataFrame:
+    """Documents of the run with ``assigned_by`` / ``assigned_at`` (the run's start time)."""
+    documents = documents.copy()
+    if "assigned_by" not in documents.columns:
+        documents["assigned_by"] = "fit"
+    if "assigned_at" not in documents.columns:
+        documents["assigned_at"] = started
+    return documents
+
+
+def _frame(corpus: Any, topics: np.ndarray, assigned_at: str, columns: pd.Index) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "id": corpus.ids,
+            "title": corpus.titles,
+            "text": corpus.texts,
+            "lang": corpus.langs,
+            "topic": np.asarray(topics, dtype=np.int64),
+            # No HDBSCAN membership was measured for an assigned document (see
+            # topics.represent.membership): NaN, as for documents reassigned within a run.
+            "probability": np.full(len(corpus), np.nan, dtype=np.float32),
+            "assigned_by": "assign",
+            "assigned_at": assigned_at,
+        }
+    )
+    for name, values in (("date", corpus.dates), ("label", corpus.labels)):
+        if name in columns:
+            frame[name] = values if values is not None else None
+    return frame.reindex(columns=columns)
+
+
+def _topic_table(run_dir: Path, documents: pd.DataFrame) -> pd.DataFrame:
+    """``topics.csv`` with sizes and language shares recounted (an outlier row added if new)."""
+    table = pd.read_csv(run_dir / "topics.csv", keep_default_na=False, na_values=[], dtype=str)
+    topics = documents["topic"].astype(int)
+    sizes = topics.value_counts()
+    if -1 in sizes.index and "-1" not in set(table["topic"]):
+        outliers = {column: "" for column in table.columns} | {"topic": "-1", "label": "Outliers"}
+        table = pd.concat([pd.DataFrame([outliers]), table], ignore_index=True)
+    ids = table["topic"].astype(int)
+    table["size"] = ids.map(sizes).fillna(0).astype(int).astype(str)
+    for lang in ("zh", "en"):
+        column = f"share_{lang}"
+        if column in table.columns:
+            shares = (documents["lang"] == lang).groupby(topics).mean()
+            table[column] = ids.map(shares).fillna(0.0).round(4).astype(str)
+    return table
+
+
+def _update_manifest(
+    manifest: dict[str, Any],
+    documents: pd.DataFrame,
+    assigned_at: str,
+    paths: list[str],
+    added: int,
+    skipped: int,
+    novel: np.ndarray,
+) -> None:
+    counts = manifest.setdefault("counts", {})
+    topics = documents["topic"].astype(int)
+    counts["documents"] = len(documents)
+    counts["outliers"] = int((topics == -1).sum())
+    counts["assigned_later"] = int((documents["assigned_by"] == "assign").sum())
+    counts["novel"] = int(counts.get("novel", 0)) + int(novel.sum())
+    manifest["languages"] = {
+        lang: int((documents["lang"] == lang).sum()) for lang in ("zh", "en", "other")
+    }
+    manifest["topic_languages"] = {
+        str(topic): {str(k): int(v) for k, v in group.value_counts().items()}
+        for topic, group in documents.groupby(topics)["lang"]
+    }
+    manifest.setdefault("assignments", []).append(
+        {
+            "at": assigned_at,
+            "paths": [str(path) for path in paths],
+            "added": added,
+            "skipped": skipped,
+            "novel": int(novel.sum()),
+        }
+    )

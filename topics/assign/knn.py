@@ -1,0 +1,162 @@
+"""Assign documents to a fitted clustering by a vote of their nearest fitted documents.
+
+Used wherever documents get topics without refitting: above ``cluster.fit_sample`` documents
+UMAP and HDBSCAN are fitted on a seeded sample (the *core*) and every other document is
+assigned here. The vote runs in the original embedding space (cosine), so it needs only the
+core's vectors and labels — plain arrays, no pickled UMAP or HDBSCAN — and costs no UMAP
+``transform`` (which peers report as almost as slow as fitting).
+
+A document takes the label with the largest summed weight among its ``k`` nearest core
+documents, outliers (``-1``) voting as a label of their own: a document among outliers stays an
+outlier, as HDBSCAN would have left it. A neighbour's weight is its inverse cosine distance
+(scikit-learn's ``weights="distance"``), so a near-copy of a core document takes that
+document's label (copies under new ids: 92% kept their topic with plain similarity weights,
+see ``tests/assign/test_feed.py``). Its map position (2-D map, reduced coordinates) is the
+weighted mean position of the neighbours that voted for the winning label.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Similarity-matrix cells per block of the exact search (float32: 128 MB).
+BLOCK_CELLS = 1 << 25
+#: Above this many core × query pairs the search is approximate (pynndescent).
+EXACT_PAIRS = 10_000_000_000
+#: Smallest cosine distance in a vote weight (an exact copy weighs 1,000, not infinity).
+MIN_DISTANCE = 1e-3
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """The ``k`` nearest core documents of each query document, most similar first.
+
+    Attributes
+    ----------
+    indices:
+        int64 ``(n_queries, k)`` rows of the core.
+    similarities:
+        float32 ``(n_queries, k)`` cosine similarities.
+    """
+
+    indices: np.ndarray
+    similarities: np.ndarray
+
+
+def core_rows(n_documents: int, fit_sample: int | None, seed: int) -> np.ndarray | None:
+    """Sorted rows of the seeded sample the models are fitted on; ``None`` = fit on all.
+
+    Parameters
+    ----------
+    n_documents:
+        Documents in the run (in the pipeline's canonical order, so the sample does not depend
+        on the order the files were listed in).
+    fit_sample:
+        ``cluster.fit_sample``: the core size, or ``None`` to always fit on every document.
+    seed:
+        ``run.seed``.
+    """
+    if fit_sample is None or n_documents <= fit_sample:
+        return None
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n_documents, size=fit_sample, replace=False))
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms > 0, norms, 1.0)
+
+
+def nearest(core: np.ndarray, queries: np.ndarray, k: int, seed: int = 0) -> Neighbours:
+    """Cosine ``k`` nearest neighbours of each query among the core vectors.
+
+    Exact (blocked matrix products, memory bounded by :data:`BLOCK_CELLS`) up to
+    :data:`EXACT_PAIRS` core × query pairs, approximate with pynndescent beyond.
+    """
+    core = _unit(core)
+    queries = _unit(queries)
+    k = max(1, min(k, core.shape[0]))
+    if core.shape[0] * queries.shape[0] > EXACT_PAIRS:
+        return _approximate(core, queries, k, seed)
+    indices = np.empty((queries.shape[0], k), dtype=np.int64)
+    similarities = np.empty((queries.shape[0], k), dtype=np.float32)
+    block = max(1, BLOCK_CELLS // core.shape[0])
+    for start in range(0, queries.shape[0], block):
+        scores = queries[start : start + block] @ core.T
+        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        top_scores = np.take_along_axis(scores, top, axis=1)
+        order = np.argsort(-top_scores, axis=1, kind="stable")
+        indices[start : start + block] = np.take_along_axis(top, order, axis=1)
+        similarities[start : start + block] = np.take_along_axis(top_scores, order, axis=1)
+    return Neighbours(indices, similarities)
+
+
+def _approximate(core: np.ndarray, queries: np.ndarray, k: int, seed: int) -> Neighbours:
+    from pynndescent import NNDescent
+
+    index = NNDescent(core, metric="cosine", random_state=seed, n_jobs=1, low_memory=True)
+    indices, distances = index.query(queries, k=k)
+    return Neighbours(
+        np.asarray(indices, dtype=np.int64), (1.0 - np.asarray(distances)).astype(np.float32)
+    )
+
+
+def weights_of(neighbours: Neighbours) -> np.ndarray:
+    """Vote weight of each neighbour: inverse cosine distance, capped for exact copies."""
+    return 1.0 / np.maximum(1.0 - neighbours.similarities.astype(np.float64), MIN_DISTANCE)
+
+
+def vote(core_labels: np.ndarray, neighbours: Neighbours) -> tuple[np.ndarray, np.ndarray]:
+    """Label of each query and the share of the vote it won (see :func:`weights_of`).
+
+    Returns
+    -------
+    labels, shares:
+        int64 labels (``-1`` = outlier) and float32 shares in (0, 1].
+    """
+    core_labels = np.asarray(core_labels, dtype=np.int64)
+    voted = core_labels[neighbours.indices]  # (n, k)
+    weights = weights_of(neighbours)
+    n, k = voted.shape
+    if n == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+    # Sum the weights per (query, label) with one sort instead of a (queries × labels) matrix.
+    rows = np.repeat(np.arange(n), k)
+    keys = voted.ravel()
+    order = np.lexsort((keys, rows))
+    rows, keys, sums = rows[order], keys[order], weights.ravel()[order]
+    starts = np.flatnonzero(np.r_[True, (rows[1:] != rows[:-1]) | (keys[1:] != keys[:-1])])
+    group_rows, group_keys = rows[starts], keys[starts]
+    group_sums = np.add.reduceat(sums, starts)
+    # Best group per row: highest sum, ties to the label of the nearest neighbour among them.
+    nearest_rank = _first_rank(voted, group_rows, group_keys)
+    best = np.lexsort((nearest_rank, -group_sums, group_rows))
+    first = np.flatnonzero(np.r_[True, group_rows[best][1:] != group_rows[best][:-1]])
+    chosen = best[first]
+    labels = group_keys[chosen]
+    shares = (group_sums[chosen] / weights.sum(axis=1)).astype(np.float32)
+    return labels, shares
+
+
+def _first_rank(voted: np.ndarray, group_rows: np.ndarray, group_keys: np.ndarray) -> np.ndarray:
+    """For each (row, label) group, the rank of the nearest neighbour that voted for it."""
+    matches = voted[group_rows] == group_keys[:, None]
+    return matches.argmax(axis=1)
+
+
+def place(
+    core_coords: np.ndarray, core_labels: np.ndarray, neighbours: Neighbours, labels: np.ndarray
+) -> np.ndarray:
+    """Position of each query: weighted mean of its neighbours that share its label.
+
+    Averaging only the winning label's neighbours keeps a document inside its topic's island
+    on the map instead of between two islands.
+    """
+    core_coords = np.asarray(core_coords, dtype=np.float32)
+    voted = np.asarray(core_labels, dtype=np.int64)[neighbours.indices]
+    weights = weights_of(neighbours) * (voted == labels[:, None])
+    weights /= weights.sum(axis=1, keepdims=True)
+    return np.einsum("nk,nkd->nd", weights, core_coords[neighbours.indices]).astype(np.float32)

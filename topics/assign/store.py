@@ -1,0 +1,155 @@
+"""The run folder's assigner (``assign/``): what adding documents to a run needs, no pickles.
+
+A run saves the vectors, final topics and map positions of the documents its clustering was
+fitted on (the core: every document below ``cluster.fit_sample``), the fingerprint of the
+embedder that made the vectors, and a novelty threshold. ``topics assign`` loads it and gives a
+new document the topic its nearest core documents vote for (:mod:`topics.assign.knn`); a new
+document less similar to every core document than almost any core document is to its own
+nearest neighbour stays ``-1`` and is counted as *novel*.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from topics.assign.knn import nearest, place, vote
+from topics.atomic import atomic_save_npy, atomic_write_text
+from topics.errors import InputError
+
+FOLDER = "assign"
+FORMAT = 1
+#: Core documents sampled to calibrate the novelty threshold (bounds its cost at any size).
+NOVELTY_PROBES = 2000
+#: The novelty threshold is this percentile of core documents' nearest-neighbour similarity.
+NOVELTY_PERCENTILE = 1.0
+
+
+@dataclass(frozen=True)
+class Assigner:
+    """The core of a run, as ``topics assign`` needs it.
+
+    Attributes
+    ----------
+    vectors:
+        float32 ``(m, d)`` core document vectors.
+    topics:
+        Final topic of each core document (``-1`` = outlier).
+    coords:
+        float32 ``(m, 2)`` map positions of the core documents.
+    fingerprint:
+        The embedder's fingerprint: new vectors must come from the same embedder.
+    neighbors:
+        Core documents that vote on each new document.
+    novelty_similarity:
+        Below this cosine similarity to every core document, a new document is novel.
+    """
+
+    vectors: np.ndarray
+    topics: np.ndarray
+    coords: np.ndarray
+    fingerprint: str
+    neighbors: int
+    novelty_similarity: float
+
+    def assign(self, vectors: np.ndarray, seed: int = 0) -> Assignment:
+        """Topics, vote shares, map positions and novelty of new document vectors."""
+        if len(vectors) == 0:
+            empty = np.empty(0)
+            return Assignment(
+                empty.astype(np.int64), empty.astype(np.float32), np.empty((0, 2)), empty > 0
+            )
+        neighbours = nearest(self.vectors, vectors, self.neighbors, seed)
+        topics, shares = vote(self.topics, neighbours)
+        coords = place(self.coords, self.topics, neighbours, topics)
+        novel = neighbours.similarities[:, 0] < self.novelty_similarity
+        topics = np.where(novel, -1, topics)
+        return Assignment(topics, shares, coords, novel)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """What :meth:`Assigner.assign` found for each new document."""
+
+    topics: np.ndarray
+    shares: np.ndarray
+    coords: np.ndarray
+    novel: np.ndarray
+
+
+def build_assigner(
+    vectors: np.ndarray,
+    topics: np.ndarray,
+    coords: np.ndarray,
+    fingerprint: str,
+    neighbors: int,
+    seed: int,
+) -> Assigner:
+    """An assigner for a run's core, with its novelty threshold calibrated on the core itself."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    rng = np.random.default_rng(seed)
+    size = min(NOVELTY_PROBES, len(vectors))
+    probes = np.sort(rng.choice(len(vectors), size=size, replace=False))
+    threshold = -1.0
+    if len(vectors) >= 2:
+        found = nearest(vectors, vectors[probes], 2, seed)
+        # Column 0 is the probe itself (the corpus holds no duplicate texts).
+        threshold = float(np.percentile(found.similarities[:, 1], NOVELTY_PERCENTILE))
+    return Assigner(
+        vectors=vectors,
+        topics=np.asarray(topics, dtype=np.int64),
+        coords=np.asarray(coords, dtype=np.float32),
+        fingerprint=fingerprint,
+        neighbors=neighbors,
+        novelty_similarity=round(threshold, 6),
+    )
+
+
+def save_assigner(assigner: Assigner, folder: Path) -> None:
+    """Write ``vectors.npy``, ``topics.npy``, ``map2d.npy`` and ``assigner.json``."""
+    atomic_save_npy(folder / "vectors.npy", assigner.vectors, key="output.dir")
+    atomic_save_npy(folder / "topics.npy", assigner.topics, key="output.dir")
+    atomic_save_npy(folder / "map2d.npy", assigner.coords, key="output.dir")
+    meta = {
+        "format": FORMAT,
+        "fingerprint": assigner.fingerprint,
+        "neighbors": assigner.neighbors,
+        "novelty_similarity": assigner.novelty_similarity,
+        "documents": len(assigner.topics),
+        "dimensions": int(assigner.vectors.shape[1]),
+    }
+    atomic_write_text(folder / "assigner.json", json.dumps(meta, indent=1), key="output.dir")
+
+
+def load_assigner(run_dir: Path) -> Assigner:
+    """Read a run's assigner; a one-line InputError when it is missing or damaged."""
+    folder = run_dir / FOLDER
+    if not (folder / "assigner.json").is_file():
+        raise InputError(
+            f"Run folder '{run_dir}' has no {FOLDER}/assigner.json: it was written by an older "
+            "version or with an embedding that cannot embed new documents (tfidf, precomputed); "
+            "run it again to add documents to it."
+        )
+    try:
+        meta = json.loads((folder / "assigner.json").read_text("utf-8"))
+        arrays = {
+            name: np.load(folder / f"{name}.npy", allow_pickle=False)
+            for name in ("vectors", "topics", "map2d")
+        }
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"format {meta.get('format')!r}, expected {FORMAT}")
+        if not len(arrays["vectors"]) == len(arrays["topics"]) == len(arrays["map2d"]):
+            raise ValueError("vectors, topics and map2d have different lengths")
+        return Assigner(
+            vectors=arrays["vectors"],
+            topics=arrays["topics"],
+            coords=arrays["map2d"],
+            fingerprint=str(meta["fingerprint"]),
+            neighbors=int(meta["neighbors"]),
+            novelty_similarity=float(meta["novelty_similarity"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise InputError(f"{folder}: not a readable assigner ({error}).") from None
