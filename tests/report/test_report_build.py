@@ -157,3 +157,41 @@ def test_dates_parse_leniently(text: str, expected: str) -> None:
 @pytest.mark.parametrize("text", [None, "", "unknown", float("nan")])
 def test_unparseable_dates_are_none(text: object) -> None:
     assert parse_date(text) is None
+
+
+def test_large_run_page_carries_a_sample_but_counts_everything(
+    sample_report: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 9: a 100k run made a 58 MB page; above the limit the page carries a sample."""
+    import topics.report.data as report_data
+
+    copy = tmp_path / "run"
+    shutil.copytree(sample_report.parent, copy)
+    monkeypatch.setattr(report_data, "PAGE_DOCUMENT_LIMIT", 20)
+    data = load_run(copy)
+    documents = data.documents
+    representative = {
+        str(i) for entry in data.topic_words.values() for i in entry["representative_ids"]
+    }
+    shown = documents.iloc[data.shown_rows]
+    assert data.sampled and 20 <= len(shown) <= 20 + len(representative)
+    assert representative <= set(shown["id"])
+    html_text = build_report(copy).read_text("utf-8")
+    blocks = data_blocks(html_text)
+    table = json.loads(gzip.decompress(base64.b64decode(json.loads(blocks["doc-data"])["data"])))
+    assert table["id"] == shown["id"].tolist()
+    # Map points and representative documents point into the page's table...
+    figure = json.loads(blocks["fig-document_map"])
+    for trace in figure["data"]:
+        for position in trace.get("customdata") or []:
+            assert 0 <= position < len(table["id"])
+    assert sum(len(t.get("customdata") or []) for t in figure["data"]) == len(shown)
+    page = json.loads(blocks["run-data"])
+    for topic in page["topics"]:
+        assert all(table["topic"][row] == topic["topic"] for row in topic["representative"])
+        # ...while sizes and language counts are the whole run's.
+        members = documents[documents["topic"] == topic["topic"]]
+        assert topic["size"] == len(members)
+        assert topic["langs"] == members["lang"].value_counts().to_dict()
+    assert (page["shown"], page["total"]) == (len(shown), len(documents))
+    assert f"random sample of {len(shown)} of the run" in html_text

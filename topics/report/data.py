@@ -7,6 +7,7 @@ rebuilt from any finished run without the fitted model.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,10 @@ REQUIRED_FILES = (
     "map2d.npy",
     "topic_vectors.npy",
 )
+
+
+#: Documents the page carries in full; above it, a sample (see :attr:`RunData.shown_rows`).
+PAGE_DOCUMENT_LIMIT = 30_000
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,34 @@ class RunData:
         return {
             int(t): int(s) for t, s in zip(self.topics["topic"], self.topics["size"], strict=True)
         }
+
+    @functools.cached_property
+    def shown_rows(self) -> np.ndarray:
+        """Rows of ``documents`` the page carries (map, search, document panel, CSV download).
+
+        Every document up to :data:`PAGE_DOCUMENT_LIMIT`; above it a seeded random sample of
+        that many, plus each topic's representative documents, so the page stays under ~25 MB
+        at any corpus size (100k abstracts made a 58 MB page). Counts, topic sizes and every
+        breakdown chart still use all documents; ``documents.parquet`` keeps them all.
+        """
+        n = len(self.documents)
+        if n <= PAGE_DOCUMENT_LIMIT:
+            return np.arange(n)
+        seed = int(self.manifest.get("run", {}).get("seed", 42) or 42)
+        sample = np.random.default_rng(seed).choice(n, size=PAGE_DOCUMENT_LIMIT, replace=False)
+        row_of = {str(doc_id): row for row, doc_id in enumerate(self.documents["id"])}
+        representative = [
+            row_of[str(doc_id)]
+            for entry in self.topic_words.values()
+            for doc_id in entry.get("representative_ids") or []
+            if str(doc_id) in row_of
+        ]
+        return np.union1d(sample, np.asarray(representative, dtype=np.int64))
+
+    @property
+    def sampled(self) -> bool:
+        """Whether the page carries a sample of the documents (see :attr:`shown_rows`)."""
+        return len(self.shown_rows) < len(self.documents)
 
     def has_column(self, name: str) -> bool:
         """Whether documents carry a non-empty ``name`` column (``date``, ``label``)."""

@@ -266,9 +266,16 @@ def render_page(
             '<section class="card" id="more"><h2>More charts</h2>'
             f'<div class="grid">{"".join(extra)}</div></section>'
         )
+    shown, total = page_data.get("shown"), page_data.get("total")
+    sample_note = (
+        f" This page carries a random sample of {shown:,} of the run's {total:,} documents "
+        "(map, search and documents.csv); documents.parquet in the run folder has them all."
+        if isinstance(shown, int) and isinstance(total, int) and shown < total
+        else ""
+    )
     sections.append(
         '<section class="card" id="downloads"><h2>Downloads</h2><p class="intro">'
-        "CSV files made from this page's data (UTF-8).</p>"
+        f"CSV files made from this page's data (UTF-8).{html.escape(sample_note)}</p>"
         '<button type="button" class="button" id="download-topics">topics.csv</button> '
         '<button type="button" class="button" id="download-documents">documents.csv</button>'
         "</section>"

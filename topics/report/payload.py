@@ -30,8 +30,12 @@ def _column(frame: pd.DataFrame, name: str) -> list[Any]:
 
 
 def documents_table(data: RunData) -> dict[str, list[Any]]:
-    """The document table the page embeds once (columnar: shorter JSON than records)."""
-    docs = data.documents
+    """The document table the page embeds once (columnar: shorter JSON than records).
+
+    It holds :attr:`RunData.shown_rows` only; the page refers to documents by their position in
+    this table (map ``customdata``, representative documents, search results).
+    """
+    docs = data.documents.iloc[data.shown_rows]
     table: dict[str, list[Any]] = {
         "id": [str(v) for v in docs["id"]],
         "title": _column(docs, "title"),
@@ -70,9 +74,10 @@ def encode_documents(table: dict[str, list[Any]]) -> dict[str, str]:
 def page_data(data: RunData) -> dict[str, Any]:
     """Small per-topic data for the topic list, panel and CSV download."""
     docs = data.documents
-    row_of = {str(doc_id): row for row, doc_id in enumerate(docs["id"])}
+    lang_counts = docs.groupby(["topic", "lang"]).size()  # all documents, not the page's sample
+    shown = docs.iloc[data.shown_rows].reset_index(drop=True)
+    row_of = {str(doc_id): row for row, doc_id in enumerate(shown["id"])}
     notes = language_notes(data.manifest)
-    lang_counts = docs.groupby(["topic", "lang"]).size()
     topics = []
     for record in data.topics.to_dict("records"):
         topic = int(record["topic"])
@@ -81,10 +86,10 @@ def page_data(data: RunData) -> dict[str, Any]:
             row_of[str(i)] for i in words_entry.get("representative_ids") or [] if str(i) in row_of
         ]
         if not representative:
-            members = docs.index[docs["topic"].to_numpy() == topic]
-            if "probability" in docs.columns:
-                members = docs.loc[members, "probability"].sort_values(ascending=False).index
-            representative = [int(docs.index.get_loc(i)) for i in members[:3]]
+            members = shown.index[shown["topic"].to_numpy() == topic]
+            if "probability" in shown.columns:
+                members = shown.loc[members, "probability"].sort_values(ascending=False).index
+            representative = [int(i) for i in members[:3]]
         langs = {str(lang): int(n) for (t, lang), n in lang_counts.items() if int(t) == topic}
         topics.append(
             {
@@ -106,6 +111,8 @@ def page_data(data: RunData) -> dict[str, Any]:
         "topics": topics,
         "outlier": OUTLIER,
         "hasDate": data.has_column("date"),
+        "shown": len(data.shown_rows),
+        "total": len(docs),
         "hasLabel": data.has_column("label"),
     }
 

@@ -9,19 +9,8 @@ from topics.registry import charts
 from topics.report.charts._common import OUTLIER_COLOR, esc, figure, short, topic_color
 from topics.report.data import OUTLIER, RunData
 
-# Above this many documents the map shows a random sample (WebGL stays smooth, the page
-# stays small); search still covers every document.
-MAP_SAMPLE_LIMIT = 50_000
 # Topic names drawn on the map; more than this clutters it (the legend has all).
 MAX_MAP_LABELS = 40
-
-
-def sample_rows(n_documents: int, seed: int, limit: int = MAP_SAMPLE_LIMIT) -> np.ndarray:
-    """Row indices shown on the map: all rows, or a sorted seeded sample of ``limit``."""
-    if n_documents <= limit:
-        return np.arange(n_documents)
-    rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(n_documents, size=limit, replace=False))
 
 
 def _scaled(coords: np.ndarray) -> np.ndarray:
@@ -55,8 +44,8 @@ def document_map(data: RunData) -> go.Figure | None:
     n = len(data.documents)
     if n == 0:
         return None
-    seed = int(data.manifest.get("run", {}).get("seed", 42) or 42)
-    rows = sample_rows(n, seed)
+    rows = data.shown_rows  # customdata holds positions in the page's table, not these rows
+    positions = np.arange(len(rows))
     coords = _scaled(np.asarray(data.map2d, dtype=float)[rows])
     topics = data.documents["topic"].to_numpy(dtype=int)[rows]
     marker_size = 7 if n < 2_000 else 5 if n < 20_000 else 3
@@ -69,7 +58,7 @@ def document_map(data: RunData) -> go.Figure | None:
             go.Scattergl(
                 x=coords[mask, 0].tolist(),
                 y=coords[mask, 1].tolist(),
-                customdata=rows[mask].tolist(),
+                customdata=positions[mask].tolist(),
                 mode="markers",
                 name="Outliers"
                 if topic == OUTLIER
@@ -115,9 +104,10 @@ def document_map(data: RunData) -> go.Figure | None:
             meta={"role": "highlight"},
         )
     )
-    sampled = len(rows) < n
+    sampled = data.sampled
     title = (
-        f"Showing a random sample of {len(rows):,} of {n:,} documents (search covers all)"
+        f"A random sample of {len(rows):,} of {n:,} documents (map and search; "
+        "documents.parquet has all)"
         if sampled
         else ""
     )
