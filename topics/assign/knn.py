@@ -21,8 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: Similarity-matrix cells per block of the exact search (float32: 128 MB).
-BLOCK_CELLS = 1 << 25
+#: Similarity-matrix cells per block of the exact search (float32 32 MB, plus argpartition's
+#: int64 indices: 96 MB transient at any corpus size).
+BLOCK_CELLS = 1 << 23
 #: Above this many core × query pairs the search is approximate (pynndescent).
 EXACT_PAIRS = 10_000_000_000
 #: Smallest cosine distance in a vote weight (an exact copy weighs 1,000, not infinity).
@@ -86,7 +87,7 @@ def nearest(core: np.ndarray, queries: np.ndarray, k: int, seed: int = 0) -> Nei
     block = max(1, BLOCK_CELLS // core.shape[0])
     for start in range(0, queries.shape[0], block):
         scores = queries[start : start + block] @ core.T
-        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        top = np.argpartition(scores, scores.shape[1] - k, axis=1)[:, -k:]
         top_scores = np.take_along_axis(scores, top, axis=1)
         order = np.argsort(-top_scores, axis=1, kind="stable")
         indices[start : start + block] = np.take_along_axis(top, order, axis=1)
