@@ -67,7 +67,17 @@ def test_manifest_counts_timings_and_metrics(sample_run) -> None:
     assert (counts["fitted"], counts["assigned"]) == (54, 0)
     assert set(documents["assigned_by"]) == {"fit"}
     # Every stage that ran is timed, nothing else, and the stages fit inside the total.
-    stages = ["load", "embed", "reduce", "cluster", "represent", "evaluate", "map2d", "outputs"]
+    stages = [
+        "load",
+        "embed",
+        "reduce",
+        "cluster",
+        "represent",
+        "evaluate",
+        "map2d",
+        "layers",
+        "outputs",
+    ]
     timings = manifest["timings"]
     assert list(timings) == [*stages, "report", "total"]
     assert sum(timings[stage] for stage in [*stages, "report"]) <= timings["total"] + 0.01

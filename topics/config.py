@@ -259,6 +259,19 @@ class TopicsSection(Section):
     extra_stopwords: list[str] = Field(
         default_factory=list, description="More stopwords (either language) for topic words."
     )
+    layers: int | Literal["auto", "off"] = Field(
+        "auto",
+        description="Coarser topic layers (nested groups of the fine topics, topic_l1.. in "
+        "documents.parquet, layers.csv): 'auto' = an overview of 5-30 groups where the "
+        "topic dendrogram has its largest gap, 'off', or the overview's group count.",
+    )
+
+    @field_validator("layers")
+    @classmethod
+    def _layers(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 2:
+            raise ValueError("must be an int ≥ 2, 'auto' or 'off'")
+        return value
 
     @field_validator("representation")
     @classmethod

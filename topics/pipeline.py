@@ -41,6 +41,7 @@ from topics.diagnostics import language_split
 from topics.embed.base import make_embedder
 from topics.errors import ConfigError
 from topics.evaluate.stability import seed_stability
+from topics.layers import build_layers, layers_table
 from topics.manifest import build_manifest, peak_rss_mb
 from topics.registry import capable
 from topics.represent.bertopic_stage import resolve_min_df
@@ -267,6 +268,7 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
     from topics.outputs import (
         atomic_run_folder,
         write_documents,
+        write_layers_csv,
         write_manifest,
         write_model,
         write_topic_vectors,
@@ -371,6 +373,26 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
             map2d = spread_reduced(map2d, core_labels, assigned)
             note["text"] += f" of the sample; {len(assigned.rest)} placed by their neighbours"
 
+    with clock.stage("layers") as note:
+        layers = build_layers(
+            topics.topic_vectors,
+            {
+                int(t): int(s)
+                for t, s in zip(topics.table["topic"], topics.table["size"], strict=True)
+            },
+            config.topics.layers,
+        )
+        layer_table = layers_table(
+            layers,
+            topics.assignments,
+            topics.table,
+            topics.document_term,
+            topics.vocabulary,
+            config.topics.label_words,
+            config.topics.top_n_words,
+        )
+        counts = layer_table["layer"].value_counts().sort_index().tolist()
+        note["text"] = " → ".join(str(c) for c in counts) if counts else "off"
     embedder = make_embedder(config.embedding, root)
     assigner = None
     if capable(embedder, "embeds_words"):  # new documents can be embedded the same way
@@ -397,6 +419,7 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
     if assigned is not None:
         assigned_by[assigned.rest] = "vote"
     assigned_by = assigned_by[order]
+    layer_columns = layers.of_documents(topics.assignments)  # reading order, like topics
     cross_lingual = capable(embedder, "keeps_translations")
     language = language_split(corpus, topics, cross_lingual)
     warnings = [language.summary] if language.summary else []
@@ -404,7 +427,10 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
     with atomic_run_folder(output_dir, config.run.name) as folder:
         with clock.stage("outputs"):
             write_topics_csv(topics, folder / "topics.csv")
-            write_documents(corpus, topics, folder / "documents.parquet", assigned_by)
+            write_documents(
+                corpus, topics, folder / "documents.parquet", assigned_by, layer_columns
+            )
+            write_layers_csv(layer_table, folder / "layers.csv")
             write_topic_words(topics, folder / "topic_words.json")
             write_topic_vectors(topics, folder / "topic_vectors.npy", embeddings.vectors.shape[1])
             np.save(folder / "map2d.npy", map_coords)
@@ -416,6 +442,8 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
         # UMAP and HDBSCAN saw `fitted` documents; `assigned` got their topic by a vote.
         manifest["counts"]["fitted"] = len(corpus) if core is None else len(core)
         manifest["counts"]["assigned"] = 0 if assigned is None else len(assigned.rest)
+        manifest["layers"] = ["topic", *layers.columns]  # fine → coarse
+        manifest["overview"] = manifest["layers"][-1]
         manifest["cache"] = {
             "embeddings": "hit" if embeddings.from_cache else "miss",
             "umap": "hit" if reduced.from_cache else "miss",

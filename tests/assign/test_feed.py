@@ -121,6 +121,19 @@ def test_new_translations_join_their_partners_topic(feed_run, pairs, tmp_path: P
     assert manifest["languages"]["en"] == 200
     assert manifest["assignments"][-1]["added"] == 100
     assert np.load(run_dir / "map2d.npy").shape == (len(after), 2)
+    # New documents sit in every layer under their topic's parents; layer sizes recounted.
+    layers = manifest["layers"]
+    nodes = pd.read_csv(run_dir / "layers.csv", keep_default_na=False, na_values=[""])
+    assert len(layers) >= 2
+    for level, column in enumerate(layers):
+        assert after[column].dtype == np.int64
+        here = nodes[nodes["layer"] == level]
+        counts = after.loc[after[column] != -1, column].value_counts().to_dict()
+        assert dict(zip(here["id"], here["size"], strict=True)) == counts
+        if level + 1 < len(layers):
+            parent = dict(zip(here["id"], here["parent"].astype(int), strict=True))
+            members = after[after[column] != -1]
+            assert (members[column].map(parent) == members[layers[level + 1]]).all()
     # The dashboard was rebuilt from the new files: its document table is the parquet's.
     blocks = data_blocks((run_dir / "index.html").read_text("utf-8"))
     packed = json.loads(blocks["doc-data"])

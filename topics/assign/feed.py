@@ -32,7 +32,14 @@ from topics.config import RunConfig, apply_overrides, override_origins, validate
 from topics.errors import InputError
 
 #: Files an assign rewrites; everything else in the run folder is copied unchanged.
-REWRITTEN = {"documents.parquet", "topics.csv", "map2d.npy", "manifest.json", "index.html"}
+REWRITTEN = {
+    "documents.parquet",
+    "topics.csv",
+    "layers.csv",
+    "map2d.npy",
+    "manifest.json",
+    "index.html",
+}
 
 
 @dataclass(frozen=True)
@@ -96,7 +103,10 @@ def assign_documents(
     manifest = _manifest(run_dir)
     started = manifest["run"].get("started")
     documents = _with_assign_columns(documents, started)
+    layer_table = _layer_table(run_dir)
     added = _frame(new, found.topics, assigned_at, documents.columns)
+    for column, values in _layer_columns(layer_table, manifest, found.topics).items():
+        added[column] = values
     merged = pd.concat([documents, added], ignore_index=True)
     map2d = np.load(run_dir / "map2d.npy", allow_pickle=False)
     map2d = np.vstack([map2d, np.asarray(found.coords, dtype=map2d.dtype).reshape(-1, 2)])
@@ -111,6 +121,10 @@ def assign_documents(
             copy(entry, folder / entry.name)
         merged.to_parquet(folder / "documents.parquet", index=False)
         table.to_csv(folder / "topics.csv", index=False, encoding="utf-8")
+        if layer_table is not None:
+            _recount_layers(layer_table, merged, manifest).to_csv(
+                folder / "layers.csv", index=False, encoding="utf-8"
+            )
         np.save(folder / "map2d.npy", map2d)
         (folder / "manifest.json").write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8"
@@ -188,6 +202,42 @@ def _frame(corpus: Any, topics: np.ndarray, assigned_at: str, columns: pd.Index)
         if name in columns:
             frame[name] = values if values is not None else None
     return frame.reindex(columns=columns)
+
+
+def _layer_table(run_dir: Path) -> pd.DataFrame | None:
+    path = run_dir / "layers.csv"
+    if not path.is_file():
+        return None
+    return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"parent": "Int64"})
+
+
+def _layer_columns(
+    table: pd.DataFrame | None, manifest: dict[str, Any], topics: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Each coarser layer's group for the new documents, following ``parent`` in layers.csv."""
+    columns = (manifest.get("layers") or ["topic"])[1:]
+    if table is None or not columns:
+        return {}
+    current = np.asarray(topics, dtype=np.int64)
+    out = {}
+    for level, column in enumerate(columns):
+        nodes = table[table["layer"] == level]
+        parent = {int(i): int(p) for i, p in zip(nodes["id"], nodes["parent"], strict=True)}
+        current = np.asarray([parent.get(int(t), -1) for t in current], dtype=np.int64)
+        out[column] = current
+    return out
+
+
+def _recount_layers(
+    table: pd.DataFrame, documents: pd.DataFrame, manifest: dict[str, Any]
+) -> pd.DataFrame:
+    """``layers.csv`` with every node's size recounted from the documents."""
+    table = table.copy()
+    for level, column in enumerate(manifest.get("layers") or ["topic"]):
+        sizes = documents.loc[documents[column] != -1, column].value_counts()
+        rows = table["layer"] == level
+        table.loc[rows, "size"] = table.loc[rows, "id"].map(sizes).fillna(0).astype(int)
+    return table
 
 
 def _topic_table(run_dir: Path, documents: pd.DataFrame) -> pd.DataFrame:

@@ -4,6 +4,7 @@ from topics.outputs.atomic import atomic_run_folder, recover_run_folder
 from topics.outputs.files import (
     safe_csv_cell,
     write_documents,
+    write_layers_csv,
     write_manifest,
     write_model,
     write_topic_vectors,
@@ -20,5 +21,6 @@ __all__ = [
     "write_model",
     "write_topic_vectors",
     "write_topic_words",
+    "write_layers_csv",
     "write_topics_csv",
 ]

@@ -30,13 +30,26 @@ def write_topics_csv(topics: Topics, path: Path) -> None:
     table.to_csv(path, index=False, encoding="utf-8")
 
 
+def write_layers_csv(table: pd.DataFrame, path: Path) -> None:
+    """``layers.csv``: every layer node (see :func:`topics.layers.layers_table`), formula-safe."""
+    table = table.copy()
+    for column in ("label", "label_en", "label_zh", "words"):
+        table[column] = table[column].map(safe_csv_cell)
+    table.to_csv(path, index=False, encoding="utf-8")
+
+
 def write_documents(
-    corpus: Corpus, topics: Topics, path: Path, assigned_by: np.ndarray | None = None
+    corpus: Corpus,
+    topics: Topics,
+    path: Path,
+    assigned_by: np.ndarray | None = None,
+    layers: dict[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """``documents.parquet``: one row per document after de-duplication, in corpus order.
 
     ``assigned_by`` says how each document's cluster was found: ``fit`` (UMAP + HDBSCAN saw
     it) or ``vote`` (outside the fitted sample, see :mod:`topics.assign`); default all ``fit``.
+    ``layers`` adds one int column per coarser topic layer (``topic_l1``, ...).
     """
     frame = pd.DataFrame(
         {
@@ -49,6 +62,8 @@ def write_documents(
             "assigned_by": np.full(len(corpus), "fit") if assigned_by is None else assigned_by,
         }
     )
+    for column, values in (layers or {}).items():
+        frame[column] = np.asarray(values, dtype=np.int64)
     if corpus.dates is not None:
         frame["date"] = corpus.dates
     if corpus.labels is not None:

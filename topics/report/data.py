@@ -56,6 +56,8 @@ class RunData:
         ``(n_documents, 2)`` float32 coordinates aligned with ``documents``.
     topic_vectors:
         ``(n_topics, d)`` float32 mean embeddings of the non-outlier topics, ascending topic id.
+    layers:
+        ``layers.csv`` (``layer, id, parent, size, label, ...``) when the run has one.
     """
 
     run_dir: Path
@@ -65,6 +67,7 @@ class RunData:
     documents: pd.DataFrame
     map2d: np.ndarray
     topic_vectors: np.ndarray
+    layers: pd.DataFrame | None = None
 
     @property
     def topic_ids(self) -> list[int]:
@@ -121,6 +124,17 @@ class RunData:
     def has_column(self, name: str) -> bool:
         """Whether documents carry a non-empty ``name`` column (``date``, ``label``)."""
         return name in self.documents.columns and bool(self.documents[name].notna().any())
+
+
+def _read_layers(path: Path) -> pd.DataFrame | None:
+    """``layers.csv`` (optional: runs before topic layers have none)."""
+    if not path.is_file():
+        return None
+    table = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    expected = {"layer", "id", "parent", "size", "label"}
+    if not expected <= set(table.columns):
+        raise InputError(f"{path}: expected columns {sorted(expected)}.")
+    return table
 
 
 def _read_json(path: Path) -> Any:
@@ -185,4 +199,5 @@ def load_run(run_dir: Path) -> RunData:
         documents=documents,
         map2d=map2d,
         topic_vectors=topic_vectors,
+        layers=_read_layers(run_dir / "layers.csv"),
     )

@@ -27,8 +27,9 @@ LAYOUT: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
         "relations",
         "How topics relate",
         "Left: topics placed by similarity of their mean embeddings (bubble area = documents). "
-        "Right: the order in which topics merge into larger groups.",
-        ("similarity", "hierarchy"),
+        "Right: the order in which topics merge into larger groups. Below: the run's topic "
+        "layers, from the overview (inner ring) to the fine topics (outer ring).",
+        ("similarity", "hierarchy", "layers"),
     ),
     (
         "breakdowns",
@@ -42,6 +43,7 @@ CHART_TITLES = {
     "document_map": "",
     "similarity": "Topic similarity map",
     "hierarchy": "Topic hierarchy",
+    "layers": "Topic layers",
     "languages": "Topics by language",
     "over_time": "Topics over time",
     "labels": "Topics by reference label",

@@ -10,6 +10,7 @@ from topics.report.charts import (  # noqa: F401  (imported to register the char
     hierarchy,
     labels,
     languages,
+    layers,
     over_time,
     similarity,
     topic_words,

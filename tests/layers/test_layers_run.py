@@ -1,0 +1,77 @@
+"""Layers through a whole run: the contract of documents.parquet, manifest.json, layers.csv."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pandas as pd
+import pytest
+
+from tests.conftest import DATA, ROOT, make_config
+from topics.pipeline import run_pipeline
+
+PAIRS = DATA / "crosslingual" / "chinaxiv_pairs_heldout_200.jsonl.gz"
+
+
+@pytest.fixture(scope="module")
+def layered_run(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 (RunResult)
+    tmp = tmp_path_factory.mktemp("layers")
+    with gzip.open(PAIRS, "rt", encoding="utf-8") as lines:
+        pairs = [json.loads(line) for line in lines]
+    with (tmp / "pairs.jsonl").open("w", encoding="utf-8") as out:
+        for pair in pairs:
+            for lang in ("zh", "en"):
+                record = {"id": f"{pair['id']}#{lang}", "abstract": pair[lang]}
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    config = make_config(
+        tmp,
+        f"corpus.paths=[{json.dumps(str(tmp / 'pairs.jsonl'))}]",
+        "output.save_model=false",
+        config=ROOT / "configs" / "fast.yaml",
+    )
+    return run_pipeline(config)
+
+
+def test_layer_columns_manifest_and_layers_csv_agree(layered_run) -> None:
+    run_dir = layered_run.run_dir
+    manifest = json.loads((run_dir / "manifest.json").read_text("utf-8"))
+    documents = pd.read_parquet(run_dir / "documents.parquet")
+    table = pd.read_csv(run_dir / "layers.csv", keep_default_na=False, na_values=[""])
+    layers = manifest["layers"]
+    assert layers[0] == "topic" and len(layers) >= 2 and manifest["overview"] == layers[-1]
+    assert layers[1:] == [f"topic_l{i}" for i in range(1, len(layers))]
+    overview_groups = set(documents[manifest["overview"]]) - {-1}
+    assert 5 <= len(overview_groups) <= 30
+    assert len(overview_groups) < len(set(documents["topic"]) - {-1})
+    for level, column in enumerate(layers):
+        nodes = table[table["layer"] == level]
+        counts = documents.loc[documents[column] != -1, column].value_counts()
+        assert dict(zip(nodes["id"], nodes["size"], strict=True)) == counts.to_dict()
+        if level + 1 < len(layers):
+            # Each node's parent is the coarser group of every one of its documents.
+            parent = dict(zip(nodes["id"], nodes["parent"].astype(int), strict=True))
+            members = documents[documents[column] != -1]
+            assert (members[column].map(parent) == members[layers[level + 1]]).all()
+        else:
+            assert nodes["parent"].isna().all()
+        assert (nodes["label"].str.len() > 0).all()
+
+
+def test_dashboard_shows_the_layers_as_a_sunburst(layered_run) -> None:
+    from tests.report.test_report_build import data_blocks
+
+    run_dir = layered_run.run_dir
+    table = pd.read_csv(run_dir / "layers.csv", keep_default_na=False, na_values=[""])
+    blocks = data_blocks((run_dir / "index.html").read_text("utf-8"))
+    sunburst = json.loads(blocks["fig-layers"])["data"][0]
+    assert sunburst["type"] == "sunburst" and len(sunburst["ids"]) == len(table)
+    value_of = dict(zip(sunburst["ids"], sunburst["values"], strict=True))
+    parent_of = dict(zip(sunburst["ids"], sunburst["parents"], strict=True))
+    # Every ring adds up: a group holds exactly the documents of its children.
+    for node, parent in parent_of.items():
+        if parent:
+            assert value_of[parent] >= value_of[node]
+    for parent in set(parent_of.values()) - {""}:
+        children = [n for n, p in parent_of.items() if p == parent]
+        assert sum(value_of[c] for c in children) == value_of[parent]

@@ -1,0 +1,208 @@
+"""Topic layers (issue 10, first part): coarser groups of the fine topics, nested, with words.
+
+The fine topics' mean vectors are merged by average-linkage agglomerative clustering on cosine
+distance (scipy); cutting the one dendrogram at decreasing group counts gives layers that nest
+by construction (every fine topic has exactly one parent per layer). The coarsest layer, the
+*overview*, takes the count in 5..30 where the dendrogram has its largest gap (the merge that
+joins the most dissimilar groups is not made), so it comes from the data, not from a label
+count; up to two layers in between are spaced geometrically when the fine layer has more than
+three times as many topics. Measured on CSL with the ``fast`` preset (86 fine topics): average
+linkage beat Ward and complete linkage against CSL's 13 coarse disciplines at every count
+(NMI .36–.38 for 5–20 groups against .33 for the fine topics).
+
+Each group's words are c-TF-IDF over the group's documents (BERTopic's class TF-IDF: term
+frequency within the group × ``log(1 + mean words per group / frequency across groups)``) on
+the run's own document-term matrix, so layer labels use the same tokenization as topic labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from topics.text.han import HAN
+
+OUTLIER = -1
+#: Overview size range (issue 10: "roughly 5-30 groups for any corpus of 1k+ documents").
+OVERVIEW_RANGE = (5, 30)
+#: A coarser layer is added between two layers whose counts differ by more than this factor.
+LAYER_RATIO = 3.0
+
+
+@dataclass(frozen=True)
+class Layers:
+    """Coarser layers of a run's topics, fine → coarse.
+
+    Attributes
+    ----------
+    parents:
+        One mapping per coarser layer: fine topic id → group id in that layer (``-1`` stays
+        ``-1``). Group ids count from 0 by decreasing size.
+    """
+
+    parents: list[dict[int, int]]
+
+    @property
+    def columns(self) -> list[str]:
+        """Column names of the coarser layers in ``documents.parquet`` (``topic_l1``, ...)."""
+        return [f"topic_l{level}" for level in range(1, len(self.parents) + 1)]
+
+    def of_documents(self, assignments: np.ndarray) -> dict[str, np.ndarray]:
+        """Each coarser layer's group id per document."""
+        assignments = np.asarray(assignments, dtype=np.int64)
+        out = {}
+        for column, parents in zip(self.columns, self.parents, strict=True):
+            lookup = {OUTLIER: OUTLIER, **parents}
+            out[column] = np.asarray([lookup.get(int(t), OUTLIER) for t in assignments])
+        return out
+
+
+def layer_counts(n_topics: int, overview: int) -> list[int]:
+    """Group counts of the coarser layers, fine → coarse, ending with ``overview``."""
+    if n_topics <= overview:
+        return []
+    ratio = n_topics / overview
+    steps = 1 + (ratio > LAYER_RATIO) + (ratio > LAYER_RATIO**2)
+    counts = [round(overview * ratio ** (step / steps)) for step in range(steps - 1, 0, -1)]
+    return sorted({c for c in counts if overview < c < n_topics}, reverse=True) + [overview]
+
+
+def overview_count(heights: np.ndarray, n_topics: int) -> int:
+    """Group count in :data:`OVERVIEW_RANGE` with the largest dendrogram gap above it."""
+    low, high = OVERVIEW_RANGE
+    high = min(high, n_topics - 1)
+    if high < low:
+        return n_topics
+    # Cutting to n groups undoes the last n-1 merges: the gap is between merge k-n and k-n+1.
+    gaps = {n: heights[n_topics - n] - heights[n_topics - n - 1] for n in range(low, high + 1)}
+    return max(gaps, key=lambda n: (gaps[n], -n))
+
+
+def build_layers(
+    topic_vectors: dict[int, np.ndarray], sizes: dict[int, int], setting: int | str = "auto"
+) -> Layers:
+    """Coarser layers over the fine topics (see the module docstring).
+
+    Parameters
+    ----------
+    topic_vectors:
+        Fine topic id → mean embedding (outliers excluded).
+    sizes:
+        Fine topic id → documents (orders group ids by size).
+    setting:
+        ``topics.layers``: ``"auto"``, ``"off"`` or the overview's group count.
+    """
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    topics = sorted(topic_vectors)
+    if setting == "off" or len(topics) <= OVERVIEW_RANGE[0]:
+        return Layers(parents=[])
+    vectors = np.stack([np.asarray(topic_vectors[t], dtype=np.float64) for t in topics])
+    tree = linkage(vectors, method="average", metric="cosine")
+    if setting == "auto":
+        overview = overview_count(tree[:, 2], len(topics))
+    else:
+        overview = min(int(setting), len(topics) - 1)
+    parents = []
+    for count in layer_counts(len(topics), overview):
+        groups = fcluster(tree, t=count, criterion="maxclust")
+        size_of: dict[int, int] = {}
+        for topic, group in zip(topics, groups, strict=True):
+            size_of[int(group)] = size_of.get(int(group), 0) + sizes.get(topic, 0)
+        rank = {g: i for i, g in enumerate(sorted(size_of, key=lambda g: (-size_of[g], g)))}
+        parents.append({t: rank[int(g)] for t, g in zip(topics, groups, strict=True)})
+    return Layers(parents=parents)
+
+
+def group_words(
+    document_term: sp.spmatrix, vocabulary: list[str], groups: np.ndarray, top_n: int
+) -> dict[int, list[tuple[str, float]]]:
+    """c-TF-IDF words of each group of documents (``-1`` skipped), best first."""
+    groups = np.asarray(groups, dtype=np.int64)
+    ids = sorted(set(groups.tolist()) - {OUTLIER})
+    if not ids:
+        return {}
+    rows = sp.csr_matrix(
+        (np.ones(len(groups)), (np.searchsorted(ids, groups).clip(0), np.arange(len(groups)))),
+        shape=(len(ids), len(groups)),
+    )
+    rows = rows.multiply((groups != OUTLIER)[None, :]).tocsr()
+    counts = np.asarray((rows @ document_term).todense(), dtype=np.float64)
+    totals = counts.sum(axis=1, keepdims=True)
+    tf = counts / np.where(totals > 0, totals, 1.0)
+    frequency = counts.sum(axis=0)
+    idf = np.log(1.0 + counts.sum() / len(ids) / np.where(frequency > 0, frequency, 1.0))
+    scores = tf * idf
+    words = {}
+    for index, group in enumerate(ids):
+        best = np.argsort(-scores[index], kind="stable")[:top_n]
+        words[group] = [
+            (vocabulary[i], float(scores[index, i])) for i in best if scores[index, i] > 0
+        ]
+    return words
+
+
+def layers_table(
+    layers: Layers,
+    assignments: np.ndarray,
+    topic_table: pd.DataFrame,
+    document_term: sp.spmatrix,
+    vocabulary: list[str],
+    label_words: int,
+    top_n: int,
+) -> pd.DataFrame:
+    """``layers.csv``: every node — ``layer, id, parent, size, label, label_en, label_zh, words``.
+
+    Layer 0 holds the fine topics (labels from the topic table), layer 1.. the coarser groups;
+    ``parent`` is the node's group in the next coarser layer (empty on the overview).
+    """
+    assignments = np.asarray(assignments, dtype=np.int64)
+    per_document = layers.of_documents(assignments)
+    rows = []
+    fine = topic_table[topic_table["topic"] != OUTLIER]
+    for record in fine.to_dict("records"):
+        topic = int(record["topic"])
+        rows.append(
+            {
+                "layer": 0,
+                "id": topic,
+                "parent": layers.parents[0].get(topic) if layers.parents else None,
+                "size": int(record["size"]),
+                "label": record.get("label", ""),
+                "label_en": record.get("label_en", ""),
+                "label_zh": record.get("label_zh", ""),
+                "words": record.get("words", ""),
+            }
+        )
+    for level, column in enumerate(layers.columns, start=1):
+        groups = per_document[column]
+        words = group_words(document_term, vocabulary, groups, top_n)
+        coarser = layers.parents[level] if level < len(layers.parents) else None
+        for group in sorted(set(groups.tolist()) - {OUTLIER}):
+            members = [t for t, g in layers.parents[level - 1].items() if g == group]
+            group_list = words.get(group, [])
+            rows.append(
+                {
+                    "layer": level,
+                    "id": group,
+                    "parent": None if coarser is None else coarser[members[0]],
+                    "size": int((groups == group).sum()),
+                    "label": _label(group_list, label_words),
+                    "label_en": _label(
+                        [w for w in group_list if not HAN.search(w[0])], label_words
+                    ),
+                    "label_zh": _label([w for w in group_list if HAN.search(w[0])], label_words),
+                    "words": " | ".join(word for word, _ in group_list[:top_n]),
+                }
+            )
+    table = pd.DataFrame(rows, columns=["layer", "id", "parent", "size", "label", "label_en",
+                                        "label_zh", "words"])  # fmt: skip
+    table["parent"] = table["parent"].astype("Int64")
+    return table
+
+
+def _label(words: list[tuple[str, float]], n: int) -> str:
+    return " · ".join(word for word, _ in words[:n])
