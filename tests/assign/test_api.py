@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from tests.conftest import DATA, ROOT
+from tests.conftest import ROOT, held_out_pairs
 from topics import InputError, Run, TopicModel
 from topics.pipeline import run_pipeline
-
-PAIRS = DATA / "crosslingual" / "chinaxiv_pairs_heldout_200.jsonl.gz"
 
 
 @pytest.fixture(scope="module")
 def abstracts() -> list[str]:
-    with gzip.open(PAIRS, "rt", encoding="utf-8") as lines:
-        pairs = [json.loads(line) for line in lines]
+    pairs = held_out_pairs()
     return (
         [p["zh"] for p in pairs[:80]]
         + [p["en"] for p in pairs[:80]]

@@ -15,19 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import DATA, ROOT, make_config
+from tests.conftest import ROOT, held_out_pairs, make_config, write_documents
 from tests.report.test_report_build import data_blocks
 from topics.assign.feed import assign_documents
 from topics.pipeline import run_pipeline
-
-PAIRS = DATA / "crosslingual" / "chinaxiv_pairs_heldout_200.jsonl.gz"
-
-
-def write_jsonl(path: Path, records: list[dict]) -> Path:
-    with path.open("w", encoding="utf-8") as out:
-        for record in records:
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    return path
 
 
 def digest(folder: Path) -> dict[str, str]:
@@ -51,8 +42,7 @@ def topics_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def pairs() -> list[dict]:
-    with gzip.open(PAIRS, "rt", encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines]
+    return held_out_pairs()
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +51,7 @@ def feed_run(tmp_path_factory: pytest.TempPathFactory, pairs: list[dict]):  # no
     tmp = tmp_path_factory.mktemp("feed")
     records = [{"id": f"{p['id']}#zh", "abstract": p["zh"]} for p in pairs]
     records += [{"id": f"{p['id']}#en", "abstract": p["en"]} for p in pairs[:100]]
-    corpus = write_jsonl(tmp / "run.jsonl", records)
+    corpus = write_documents(tmp / "run.jsonl", records)
     config = make_config(
         tmp,
         f"corpus.paths=[{json.dumps(str(corpus))}]",
@@ -87,7 +77,7 @@ def test_new_translations_join_their_partners_topic(feed_run, pairs, tmp_path: P
     tmp, _ = feed_run
     run_dir = fresh_copy(feed_run, tmp_path)
     before = pd.read_parquet(run_dir / "documents.parquet")
-    new = write_jsonl(
+    new = write_documents(
         tmp_path / "new.jsonl", [{"id": f"{p['id']}#en", "abstract": p["en"]} for p in pairs[100:]]
     )
     result = assign_documents(run_dir, [str(new)], [f"cache.dir={tmp / 'cache'}"])
@@ -146,7 +136,7 @@ def test_copies_under_new_ids_land_in_their_own_topic(feed_run, tmp_path: Path) 
     tmp, _ = feed_run
     run_dir = fresh_copy(feed_run, tmp_path)
     before = pd.read_parquet(run_dir / "documents.parquet")
-    copies = write_jsonl(
+    copies = write_documents(
         tmp_path / "copies.jsonl",
         [{"id": f"copy-{i}", "abstract": text} for i, text in enumerate(before["text"])],
     )
@@ -176,7 +166,7 @@ def test_bad_assign_is_one_line_and_leaves_the_run_untouched(
     run_dir = fresh_copy(feed_run, tmp_path)
     before = digest(run_dir)
     first = pd.read_parquet(run_dir / "documents.parquet").iloc[0]
-    conflict = write_jsonl(
+    conflict = write_documents(
         tmp_path / "conflict.jsonl", [{"id": first["id"], "abstract": "Another text. " * 5}]
     )
     target, corpus, extra, fragment = {
@@ -202,7 +192,7 @@ def test_a_run_without_an_assigner_says_why(tmp_path: Path) -> None:
         {"id": f"d{i}", "abstract": f"Graph neural networks for molecule {i} property prediction."}
         for i in range(30)
     ]
-    corpus = write_jsonl(tmp_path / "docs.jsonl", records)
+    corpus = write_documents(tmp_path / "docs.jsonl", records)
     config = make_config(
         tmp_path,
         f"corpus.paths=[{json.dumps(str(corpus))}]",

@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import DATA, ROOT, make_config
+from tests.conftest import ROOT, held_out_pairs, make_config, pair_documents, write_documents
 from topics.pipeline import run_pipeline
-
-PAIRS = DATA / "crosslingual" / "chinaxiv_pairs_heldout_200.jsonl.gz"
 
 
 @pytest.fixture(scope="module")
 def sampled_run(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 (RunResult)
     """400 documents (both sides of 200 held-out pairs), UMAP + HDBSCAN on 150 of them."""
     tmp = tmp_path_factory.mktemp("fit-sample")
-    with gzip.open(PAIRS, "rt", encoding="utf-8") as lines:
-        rows = [json.loads(line) for line in lines]
-    with (tmp / "pairs.jsonl").open("w", encoding="utf-8") as out:
-        for row in rows:
-            for lang in ("zh", "en"):
-                record = {"id": f"{row['id']}#{lang}", "abstract": row[lang]}
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    write_documents(tmp / "pairs.jsonl", pair_documents(held_out_pairs()))
     config = make_config(
         tmp,
         f"corpus.paths=[{json.dumps(str(tmp / 'pairs.jsonl'))}]",

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 
 import pandas as pd
 import pytest
 
-from tests.conftest import DATA, ROOT, make_config
+from tests.conftest import ROOT, held_out_pairs, make_config, pair_documents, write_documents
 from topics.pipeline import run_pipeline
-
-PAIRS = DATA / "crosslingual" / "chinaxiv_pairs_heldout_200.jsonl.gz"
 
 
 @pytest.fixture(scope="module")
 def layered_run(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 (RunResult)
     tmp = tmp_path_factory.mktemp("layers")
-    with gzip.open(PAIRS, "rt", encoding="utf-8") as lines:
-        pairs = [json.loads(line) for line in lines]
-    with (tmp / "pairs.jsonl").open("w", encoding="utf-8") as out:
-        for pair in pairs:
-            for lang in ("zh", "en"):
-                record = {"id": f"{pair['id']}#{lang}", "abstract": pair[lang]}
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    write_documents(tmp / "pairs.jsonl", pair_documents(held_out_pairs()))
     config = make_config(
         tmp,
         f"corpus.paths=[{json.dumps(str(tmp / 'pairs.jsonl'))}]",
