@@ -1,4 +1,4 @@
-"""Per-stage seconds and peak memory of whole runs: the sample (USE) and CSL (static).
+"""Per-stage seconds and peak memory of whole runs: the sample (USE) and CSL (distilled).
 
 Each run is a fresh ``topics run`` process (so peak RSS is the run's own), first with an empty
 cache ("cold") and then again with the cache filled ("warm": no embedding, no UMAP). Results go
@@ -25,7 +25,7 @@ RESULTS = ROOT / "bench" / "results"
 
 CASES = {
     "sample (use)": [],
-    "csl (static)": [f'corpus.paths=["{CSL}"]', "embedding.backend=static"],
+    "csl (distilled)": [f'corpus.paths=["{CSL}"]', "embedding.backend=distilled"],
 }
 
 
@@ -91,6 +91,7 @@ def main() -> None:
         "represent",
         "evaluate",
         "map2d",
+        "layers",
         "outputs",
         "report",
         "total",
