@@ -71,7 +71,13 @@ def bench_corpus(name: str, preset: str, work: Path) -> dict:
                 float(normalized_mutual_info_score(truth, merged[column])), 4
             )
         rows.append(row)
-    return {"documents": len(documents), "rows": rows, "seconds": result.manifest["timings"]}
+    return {
+        "documents": len(documents),
+        "rows": rows,
+        "generic_label_share": result.manifest["metrics"].get("generic_label_share"),
+        "labels": pd.read_csv(result.run_dir / "topics.csv")["label"].head(6).tolist(),
+        "seconds": result.manifest["timings"],
+    }
 
 
 def markdown(report: dict) -> str:
@@ -89,6 +95,10 @@ def markdown(report: dict) -> str:
             lines.append(
                 f"| {name} ({entry['documents']}) | {row['layer']} | {row['groups']} | {scores} |"
             )
+    lines += ["", "| corpus | generic label units | first labels |", "|---|---:|---|"]
+    for name, entry in report["corpora"].items():
+        shown = "; ".join(str(label) for label in entry["labels"][:4])
+        lines.append(f"| {name} | {entry['generic_label_share']:.1%} | {shown} |")
     return "\n".join(lines) + "\n"
 
 

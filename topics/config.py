@@ -233,7 +233,13 @@ class OutliersSection(Section):
 
 class TopicsSection(Section):
     top_n_words: int = Field(10, ge=1, le=100, description="Words kept per topic.")
-    label_words: int = Field(4, ge=1, le=20, description="Words joined into a topic's label.")
+    label_words: int = Field(
+        4,
+        ge=1,
+        le=20,
+        description="Words in a topic's label (one fewer per language in a 'both' label); "
+        "words that do not tell the topic apart are skipped.",
+    )
     min_df: int | Literal["auto"] = Field(
         "auto",
         description="Document-frequency floor: a topic word must appear in this many documents; "
@@ -258,6 +264,11 @@ class TopicsSection(Section):
     )
     extra_stopwords: list[str] = Field(
         default_factory=list, description="More stopwords (either language) for topic words."
+    )
+    label_language: Literal["auto", "en", "zh", "both"] = Field(
+        "auto",
+        description="Language of topic labels: en, zh, both ('en label / zh label'), or auto = "
+        "both when each language is at least 10% of the corpus, else the majority language.",
     )
     layers: int | Literal["auto", "off"] = Field(
         "auto",

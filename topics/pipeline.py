@@ -362,6 +362,7 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
         )
         if stability_ari is not None:
             metrics["stability_ari"] = stability_ari
+        metrics["generic_label_share"] = topics.generic_label_share
         note["text"] = ", ".join(
             f"{k}={v:.3g}" for k, v in metrics.items() if k in _SHOWN and v is not None
         )

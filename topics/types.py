@@ -180,6 +180,9 @@ class Topics:
     language_words:
         ``lang -> topic -> [(word, score), ...]``: words from the topic's documents in that
         language only (bilingual labels).
+    generic_label_share:
+        Share of label words that do not tell their topic apart (see
+        :mod:`topics.represent.labels`).
     """
 
     table: pd.DataFrame
@@ -192,6 +195,7 @@ class Topics:
     topic_vectors: dict[int, np.ndarray] = field(default_factory=dict)
     representative_ids: dict[int, list[str]] = field(default_factory=dict)
     language_words: dict[str, dict[int, list[tuple[str, float]]]] = field(default_factory=dict)
+    generic_label_share: float | None = None
 
     def take(self, rows: np.ndarray) -> Topics:
         """The same topics with their per-document values taken at ``rows``.

@@ -19,6 +19,7 @@ from scipy import sparse
 
 from topics.config import TopicsSection
 from topics.represent.bilingual import language_words
+from topics.represent.labels import WordFrequencies, generic_share
 from topics.represent.membership import (
     cluster_topics,
     document_probabilities,
@@ -172,9 +173,22 @@ def represent(
     per_language = language_words(
         document_term, vocabulary, assignments, corpus.langs, section.top_n_words
     )
+    frequencies = WordFrequencies(document_term, vocabulary, assignments)
     table = topic_table(
-        corpus, assignments, words, per_language, section.label_words, section.top_n_words
+        corpus,
+        assignments,
+        words,
+        per_language,
+        section.label_words,
+        section.top_n_words,
+        frequencies,
+        section.label_language,
     )
+    label_units = [
+        (int(t), [u for part in str(label).split(" / ") for u in part.split(" · ") if u])
+        for t, label in zip(table["topic"], table["label"], strict=True)
+        if int(t) != -1
+    ]
     return Topics(
         table=table,
         words=words,
@@ -186,6 +200,7 @@ def represent(
         topic_vectors=centres,
         representative_ids=representative_ids(corpus, vectors, assignments, centres),
         language_words=per_language,
+        generic_label_share=generic_share(label_units, frequencies),
     )
 
 
