@@ -221,9 +221,14 @@ def _align(corpus: Corpus, clusters: Clusters, note: dict[str, str]) -> Clusters
     return replace(clusters, labels=aligned, found=found)
 
 
-def check_fit_sample(config: RunConfig, n_documents: int, core: np.ndarray | None) -> None:
-    """Refuse, before any fitting, a setting that needs HDBSCAN on every document."""
-    if core is not None and config.topics.outliers.strategy == "probabilities":
+def check_fit_sample(config: RunConfig, n_documents: int) -> None:
+    """Refuse, before embedding, a setting that needs HDBSCAN on every document."""
+    sample = config.cluster.fit_sample
+    if (
+        sample is not None
+        and n_documents > sample
+        and config.topics.outliers.strategy == "probabilities"
+    ):
         raise ConfigError(
             "The 'topics.outliers.strategy' parameter 'probabilities' needs HDBSCAN's soft "
             f"clustering of every document, but the corpus has {n_documents} documents and "
@@ -289,6 +294,7 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
     with clock.stage("load") as note:
         corpus = load_corpus(config.corpus).canonical()
         note["text"] = f"{len(corpus)} documents ({corpus.duplicates_dropped} duplicates dropped)"
+    check_fit_sample(config, len(corpus))  # before embedding: a late error wastes hours
     with clock.stage("embed", total=len(corpus)) as note:
         embeddings = embed_corpus(corpus, config, clock.progress)
         note["text"] = "from cache" if embeddings.from_cache else config.embedding.backend
@@ -301,7 +307,6 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
     # Above cluster.fit_sample documents UMAP and HDBSCAN see a seeded sample (the core) and
     # every other document is assigned by its nearest core documents (topics.assign).
     core = core_rows(len(corpus), config.cluster.fit_sample, config.run.seed)
-    check_fit_sample(config, len(corpus), core)
     fitted = embeddings if core is None else core_embeddings(embeddings, core)
     with clock.stage("reduce") as note:
         reduced = reduce_cached(fitted, config.umap, config.run.seed, umap_cache)

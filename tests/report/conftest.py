@@ -7,6 +7,7 @@ that is not ``file:``/``data:``/``blob:``, and records console errors and uncaug
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,3 +157,20 @@ def zero_topic_report(report_runs: Path) -> Path:
 def one_topic_report(report_runs: Path) -> Path:
     """Clusters merged into one by topic reduction (topics.nr_topics=1)."""
     return run_hostile(report_runs, "one", "hdbscan.min_cluster_size=3", "topics.nr_topics=1")
+
+
+@pytest.fixture(scope="session")
+def layered_report(report_runs: Path) -> Path:
+    """A `fast` run with topic layers (both sides of the 200 held-out ChinaXiv pairs)."""
+    from tests.conftest import held_out_pairs, make_config, pair_documents, write_documents
+    from topics.pipeline import run_pipeline
+
+    corpus = write_documents(report_runs / "pairs.jsonl", pair_documents(held_out_pairs()))
+    config = make_config(
+        report_runs,
+        f"corpus.paths=[{json.dumps(str(corpus))}]",
+        "run.name=layered",
+        "output.save_model=false",
+        config=ROOT / "configs" / "fast.yaml",
+    )
+    return run_pipeline(config).run_dir / "index.html"

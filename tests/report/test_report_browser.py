@@ -224,3 +224,35 @@ def test_tiny_runs_render(open_page, report: str, request: pytest.FixtureRequest
     page.screenshot(path=str(html_path.parent / "screenshot.png"), full_page=True)
     assert page.evaluate("window.__pwned") == 0
     probe.assert_clean()
+
+
+def test_topic_list_groups_fine_topics_under_their_overview_group(
+    open_page, layered_report: Path
+) -> None:
+    """Issue 10: the topic list shows each overview group with its fine topics below it."""
+    run_dir = layered_report.parent
+    manifest = json.loads((run_dir / "manifest.json").read_text("utf-8"))
+    documents = pd.read_parquet(run_dir / "documents.parquet")
+    layers = pd.read_csv(run_dir / "layers.csv", keep_default_na=False, na_values=[""])
+    overview = manifest["overview"]
+    groups = layers[layers["layer"] == layers["layer"].max()]
+    page = open_page(layered_report).page
+    assert page.is_visible('button.sort[data-sort="group"]')
+    rows = page.evaluate(
+        "() => Array.from(document.querySelectorAll('#topic-table tbody tr')).map(tr =>"
+        " tr.classList.contains('group-row') ? 'g:' + tr.cells[0].textContent"
+        " : 't:' + tr.dataset.topic)"
+    )
+    headers = [r[2:] for r in rows if r.startswith("g:")]
+    assert headers == groups.sort_values(["size", "id"], ascending=[False, True])["label"].tolist()
+    # Every fine topic sits under the header of its own overview group.
+    group_label = dict(zip(groups["id"], groups["label"], strict=True))
+    current = None
+    for row in rows:
+        if row.startswith("g:"):
+            current = row[2:]
+        elif row != "t:-1":
+            topic = int(row[2:])
+            group = documents.loc[documents["topic"] == topic, overview].iloc[0]
+            assert group_label[group] == current
+    assert plotted(page, "#plot-layers")

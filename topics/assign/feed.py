@@ -17,6 +17,7 @@ models are not changed: assigning is not refitting.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -117,8 +118,10 @@ def assign_documents(
         for entry in run_dir.iterdir():
             if entry.name in REWRITTEN:
                 continue
-            copy = shutil.copytree if entry.is_dir() else shutil.copy2
-            copy(entry, folder / entry.name)
+            if entry.is_dir():
+                shutil.copytree(entry, folder / entry.name, copy_function=_link_or_copy)
+            else:
+                _link_or_copy(entry, folder / entry.name)
         merged.to_parquet(folder / "documents.parquet", index=False)
         table.to_csv(folder / "topics.csv", index=False, encoding="utf-8")
         if layer_table is not None:
@@ -141,6 +144,19 @@ def assign_documents(
         outliers=int((found.topics == -1).sum()),
         manifest=manifest,
     )
+
+
+def _link_or_copy(source: str | Path, target: str | Path) -> None:
+    """Hard-link an unchanged file into the new run folder (copy across file systems).
+
+    Run-folder files are only ever replaced whole, never written in place, so sharing them
+    between the old and the new folder is safe, and a daily assign into a 50k run does not
+    copy its 100+ MB of vectors and model each time.
+    """
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def _manifest(run_dir: Path) -> dict[str, Any]:

@@ -200,6 +200,7 @@ def _topics_section() -> str:
     return (
         '<div class="topics-layout"><div class="topic-list-card">'
         '<div class="list-tools"><span class="subtle">Sort by</span>'
+        '<button type="button" class="sort" data-sort="group" hidden>group</button>'
         '<button type="button" class="sort active" data-sort="size">size</button>'
         '<button type="button" class="sort" data-sort="topic">id</button>'
         '<button type="button" class="sort" data-sort="label">label</button></div>'

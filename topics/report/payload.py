@@ -78,6 +78,7 @@ def page_data(data: RunData) -> dict[str, Any]:
     shown = docs.iloc[data.shown_rows].reset_index(drop=True)
     row_of = {str(doc_id): row for row, doc_id in enumerate(shown["id"])}
     notes = language_notes(data.manifest)
+    group_of, groups = overview_groups(data)
     topics = []
     for record in data.topics.to_dict("records"):
         topic = int(record["topic"])
@@ -104,17 +105,47 @@ def page_data(data: RunData) -> dict[str, Any]:
                 "langs": langs,
                 "representative": list(dict.fromkeys(representative))[:5],
                 "language_note": notes.get(topic, ""),
+                "group": group_of.get(topic),
             }
         )
     return {
         "run": data.run_name,
         "topics": topics,
         "outlier": OUTLIER,
+        "groups": groups,
         "hasDate": data.has_column("date"),
         "shown": len(data.shown_rows),
         "total": len(docs),
         "hasLabel": data.has_column("label"),
     }
+
+
+def overview_groups(data: RunData) -> tuple[dict[int, int], list[dict[str, Any]]]:
+    """Each fine topic's overview group and the groups (``id, label, size``), largest first.
+
+    Empty when the run has no coarser layer (``layers.csv`` absent or fine topics only).
+    """
+    table = data.layers
+    if table is None or table.empty or int(table["layer"].max()) < 1:
+        return {}, []
+    top = int(table["layer"].max())
+    parent = {
+        (int(r["layer"]), int(r["id"])): int(r["parent"])
+        for r in table.to_dict("records")
+        if r.get("parent") == r.get("parent") and r.get("parent") is not None
+    }
+    group_of = {}
+    for topic in table.loc[table["layer"] == 0, "id"].astype(int):
+        node = topic
+        for layer in range(top):
+            node = parent.get((layer, node), -1)
+        group_of[int(topic)] = int(node)
+    nodes = table[table["layer"] == top].sort_values(["size", "id"], ascending=[False, True])
+    groups = [
+        {"id": int(r["id"]), "label": str(r.get("label") or ""), "size": int(r["size"])}
+        for r in nodes.to_dict("records")
+    ]
+    return group_of, groups
 
 
 def _float(value: Any) -> float | None:

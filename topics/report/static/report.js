@@ -270,14 +270,30 @@
     var body = document.querySelector("#topic-table tbody");
     var topics = state.run.topics.slice();
     var key = state.topicSort;
+    var groups = state.run.groups || [];
+    var rank = {};
+    groups.forEach(function (g, i) { rank[g.id] = i; });
     topics.sort(function (a, b) {
       if ((a.topic < 0) !== (b.topic < 0)) return a.topic < 0 ? 1 : -1;
-      if (key === "size") return b.size - a.size || a.topic - b.topic;
+      if (key === "group" && rank[a.group] !== rank[b.group]) return rank[a.group] - rank[b.group];
+      if (key === "size" || key === "group") return b.size - a.size || a.topic - b.topic;
       if (key === "label") return a.label.localeCompare(b.label);
       return a.topic - b.topic;
     });
     body.textContent = "";
+    var lastGroup = null;
     topics.forEach(function (t) {
+      if (key === "group" && t.topic >= 0 && t.group !== lastGroup) {
+        // An overview group's row above its fine topics (label from layers.csv).
+        var group = groups[rank[t.group]] || { label: "", size: 0 };
+        var head = el("tr", "group-row");
+        var cell = el("td", "", group.label || "group " + t.group);
+        cell.colSpan = 2;
+        head.appendChild(cell);
+        head.appendChild(el("td", "num", group.size.toLocaleString()));
+        body.appendChild(head);
+        lastGroup = t.group;
+      }
       var tr = el("tr");
       tr.dataset.topic = String(t.topic);
       if (t.topic === state.selectedTopic) tr.className = "selected";
@@ -408,6 +424,10 @@
 
   async function main() {
     state.run = readJson("run-data");
+    if ((state.run.groups || []).length) {  // topic layers: list fine topics by overview group
+      state.topicSort = "group";
+      document.querySelector('button.sort[data-sort="group"]').hidden = false;
+    }
     performance.mark("topics:start");
     var documents = readDocuments();
     await loadPlotly();
