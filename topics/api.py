@@ -18,9 +18,10 @@ runs the same code.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -118,40 +119,32 @@ class Run:
         pandas.DataFrame
             The rows added to ``documents.parquet`` (``assigned_by == "assign"``, this call).
         """
-        from topics.assign.feed import assign_documents, run_config
+        from topics.assign.feed import assign_documents, read_manifest, run_config
 
-        config = run_config(self.run_dir, None, list(overrides or []))
+        manifest = read_manifest(self.run_dir)
+        config = run_config(manifest, self.run_dir, None, list(overrides or []))
         before = len(self.documents)
         with _as_paths(documents, config) as paths:
             assign_documents(self.run_dir, paths or [], overrides, progress)
         return self.documents.iloc[before:].reset_index(drop=True)
 
 
-class _as_paths:  # noqa: N801 (used as a context manager, reads like a function)
+@contextlib.contextmanager
+def _as_paths(documents: Documents, config: RunConfig) -> Iterator[list[str] | None]:
     """Corpus paths for ``documents``; in-memory documents become a temporary JSON Lines file."""
-
-    def __init__(self, documents: Documents, config: RunConfig) -> None:
-        self.documents = documents
-        self.fields = config.corpus.fields
-        self.folder: tempfile.TemporaryDirectory[str] | None = None
-
-    def __enter__(self) -> list[str] | None:
-        documents = self.documents
-        if documents is None:
-            return None
-        if isinstance(documents, str | Path):
-            return [str(documents)]
-        records = _records(documents, self.fields)
-        self.folder = tempfile.TemporaryDirectory(prefix="topics-documents-")
-        path = Path(self.folder.name) / "documents.jsonl"
+    if documents is None:
+        yield None
+        return
+    if isinstance(documents, str | Path):
+        yield [str(documents)]
+        return
+    records = _records(documents, config.corpus.fields)
+    with tempfile.TemporaryDirectory(prefix="topics-documents-") as folder:
+        path = Path(folder) / "documents.jsonl"
         with path.open("w", encoding="utf-8") as out:
             for record in records:
                 out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-        return [str(path)]
-
-    def __exit__(self, *exc: object) -> None:
-        if self.folder is not None:
-            self.folder.cleanup()
+        yield [str(path)]
 
 
 def _records(documents: Any, fields: Any) -> list[dict[str, Any]]:

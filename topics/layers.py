@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from topics.represent.table import join_label
 from topics.text.han import HAN
 
 OUTLIER = -1
@@ -45,18 +46,37 @@ class Layers:
 
     parents: list[dict[int, int]]
 
+    @classmethod
+    def from_table(cls, table: pd.DataFrame) -> Layers:
+        """The layers recorded in ``layers.csv``, by following each node's ``parent``."""
+        step = {
+            (int(layer), int(node)): int(parent)
+            for layer, node, parent in zip(
+                table["layer"], table["id"], table["parent"], strict=True
+            )
+            if pd.notna(parent)
+        }
+        group = {int(t): int(t) for t in table.loc[table["layer"] == 0, "id"]}
+        parents = []
+        for layer in range(int(table["layer"].max()) if len(table) else 0):
+            group = {t: step.get((layer, g), OUTLIER) for t, g in group.items()}
+            parents.append(group)
+        return cls(parents=parents)
+
     @property
     def columns(self) -> list[str]:
         """Column names of the coarser layers in ``documents.parquet`` (``topic_l1``, ...)."""
         return [f"topic_l{level}" for level in range(1, len(self.parents) + 1)]
 
     def of_documents(self, assignments: np.ndarray) -> dict[str, np.ndarray]:
-        """Each coarser layer's group id per document."""
+        """Each coarser layer's group id per document (one array lookup per layer)."""
         assignments = np.asarray(assignments, dtype=np.int64)
+        top = max([int(assignments.max(initial=0)), *(max(p, default=0) for p in self.parents)])
         out = {}
         for column, parents in zip(self.columns, self.parents, strict=True):
-            lookup = {OUTLIER: OUTLIER, **parents}
-            out[column] = np.asarray([lookup.get(int(t), OUTLIER) for t in assignments])
+            lookup = np.full(top + 2, OUTLIER, dtype=np.int64)  # index t + 1; 0 is the outlier
+            lookup[np.asarray(list(parents), dtype=np.int64) + 1] = list(parents.values())
+            out[column] = lookup[assignments + 1]
         return out
 
 
@@ -121,33 +141,21 @@ def group_words(
     document_term: sp.spmatrix, vocabulary: list[str], groups: np.ndarray, top_n: int
 ) -> dict[int, list[tuple[str, float]]]:
     """c-TF-IDF words of each group of documents (``-1`` skipped), best first."""
+    from topics.represent.bilingual import class_tfidf, top_terms
+    from topics.represent.table import group_indicator
+
     groups = np.asarray(groups, dtype=np.int64)
-    ids = sorted(set(groups.tolist()) - {OUTLIER})
-    if not ids:
+    kept = np.flatnonzero(groups != OUTLIER)
+    if kept.size == 0:
         return {}
-    rows = sp.csr_matrix(
-        (np.ones(len(groups)), (np.searchsorted(ids, groups).clip(0), np.arange(len(groups)))),
-        shape=(len(ids), len(groups)),
-    )
-    rows = rows.multiply((groups != OUTLIER)[None, :]).tocsr()
-    counts = np.asarray((rows @ document_term).todense(), dtype=np.float64)
-    totals = counts.sum(axis=1, keepdims=True)
-    tf = counts / np.where(totals > 0, totals, 1.0)
-    frequency = counts.sum(axis=0)
-    idf = np.log(1.0 + counts.sum() / len(ids) / np.where(frequency > 0, frequency, 1.0))
-    scores = tf * idf
-    words = {}
-    for index, group in enumerate(ids):
-        best = np.argsort(-scores[index], kind="stable")[:top_n]
-        words[group] = [
-            (vocabulary[i], float(scores[index, i])) for i in best if scores[index, i] > 0
-        ]
-    return words
+    ids, indicator = group_indicator(groups[kept])
+    weights = class_tfidf(indicator @ sp.csr_matrix(document_term)[kept])
+    return {int(group): top_terms(weights, row, vocabulary, top_n) for row, group in enumerate(ids)}
 
 
 def layers_table(
     layers: Layers,
-    assignments: np.ndarray,
+    per_document: dict[str, np.ndarray],
     topic_table: pd.DataFrame,
     document_term: sp.spmatrix,
     vocabulary: list[str],
@@ -158,9 +166,8 @@ def layers_table(
 
     Layer 0 holds the fine topics (labels from the topic table), layer 1.. the coarser groups;
     ``parent`` is the node's group in the next coarser layer (empty on the overview).
+    ``per_document`` is :meth:`Layers.of_documents` of the rows of ``document_term``.
     """
-    assignments = np.asarray(assignments, dtype=np.int64)
-    per_document = layers.of_documents(assignments)
     rows = []
     fine = topic_table[topic_table["topic"] != OUTLIER]
     for record in fine.to_dict("records"):
@@ -181,20 +188,24 @@ def layers_table(
         groups = per_document[column]
         words = group_words(document_term, vocabulary, groups, top_n)
         coarser = layers.parents[level] if level < len(layers.parents) else None
-        for group in sorted(set(groups.tolist()) - {OUTLIER}):
-            members = [t for t, g in layers.parents[level - 1].items() if g == group]
+        # A group's parent: that of any one of its fine topics (the layers nest).
+        member = {g: t for t, g in layers.parents[level - 1].items()}
+        ids, sizes = np.unique(groups[groups != OUTLIER], return_counts=True)
+        for group, size in zip(ids.tolist(), sizes.tolist(), strict=True):
             group_list = words.get(group, [])
             rows.append(
                 {
                     "layer": level,
                     "id": group,
-                    "parent": None if coarser is None else coarser[members[0]],
-                    "size": int((groups == group).sum()),
-                    "label": _label(group_list, label_words),
-                    "label_en": _label(
+                    "parent": None if coarser is None else coarser[member[group]],
+                    "size": int(size),
+                    "label": join_label(group_list, label_words),
+                    "label_en": join_label(
                         [w for w in group_list if not HAN.search(w[0])], label_words
                     ),
-                    "label_zh": _label([w for w in group_list if HAN.search(w[0])], label_words),
+                    "label_zh": join_label(
+                        [w for w in group_list if HAN.search(w[0])], label_words
+                    ),
                     "words": " | ".join(word for word, _ in group_list[:top_n]),
                 }
             )
@@ -202,7 +213,3 @@ def layers_table(
                                         "label_zh", "words"])  # fmt: skip
     table["parent"] = table["parent"].astype("Int64")
     return table
-
-
-def _label(words: list[tuple[str, float]], n: int) -> str:
-    return " · ".join(word for word, _ in words[:n])

@@ -388,9 +388,10 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
             },
             config.topics.layers,
         )
+        layer_columns = layers.of_documents(topics.assignments)
         layer_table = layers_table(
             layers,
-            topics.assignments,
+            layer_columns,
             topics.table,
             topics.document_term,
             topics.vocabulary,
@@ -425,7 +426,7 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
     if assigned is not None:
         assigned_by[assigned.rest] = "vote"
     assigned_by = assigned_by[order]
-    layer_columns = layers.of_documents(topics.assignments)  # reading order, like topics
+    layer_columns = {column: values[order] for column, values in layer_columns.items()}
     cross_lingual = capable(embedder, "keeps_translations")
     language = language_split(corpus, topics, cross_lingual)
     warnings = [language.summary] if language.summary else []

@@ -31,6 +31,8 @@ import pandas as pd
 from topics.assign.store import load_assigner
 from topics.config import RunConfig, apply_overrides, override_origins, validate_config
 from topics.errors import InputError
+from topics.layers import Layers
+from topics.report.data import read_layers
 
 #: Files an assign rewrites; everything else in the run folder is copied unchanged.
 REWRITTEN = {
@@ -55,9 +57,10 @@ class AssignResult:
     manifest: dict[str, Any]
 
 
-def run_config(run_dir: Path, paths: list[str] | None, overrides: list[str]) -> RunConfig:
+def run_config(
+    manifest: dict[str, Any], run_dir: Path, paths: list[str] | None, overrides: list[str]
+) -> RunConfig:
     """The run's own config (from its manifest) reading ``paths``, with ``--set`` overrides."""
-    manifest = _manifest(run_dir)
     data = apply_overrides(manifest["config"], overrides)
     if paths is not None:
         data["corpus"]["paths"] = [str(Path(path).expanduser().resolve()) for path in paths]
@@ -76,7 +79,8 @@ def assign_documents(
     from topics.preflight import preflight
 
     run_dir = Path(run_dir)
-    config = run_config(run_dir, paths, list(overrides or []))
+    manifest = read_manifest(run_dir)
+    config = run_config(manifest, run_dir, paths, list(overrides or []))
     preflight(config)
     assigner = load_assigner(run_dir)
     root = Path(config.cache.dir) if config.cache.enabled else None
@@ -101,13 +105,13 @@ def assign_documents(
         found = assigner.assign(vectors, seed=config.run.seed)
     else:
         found = assigner.assign(np.empty((0, assigner.vectors.shape[1]), dtype=np.float32))
-    manifest = _manifest(run_dir)
     started = manifest["run"].get("started")
     documents = _with_assign_columns(documents, started)
-    layer_table = _layer_table(run_dir)
+    layer_table = read_layers(run_dir / "layers.csv")
     added = _frame(new, found.topics, assigned_at, documents.columns)
-    for column, values in _layer_columns(layer_table, manifest, found.topics).items():
-        added[column] = values
+    if layer_table is not None:  # each coarser layer's group, following parents in layers.csv
+        for column, values in Layers.from_table(layer_table).of_documents(found.topics).items():
+            added[column] = values
     merged = pd.concat([documents, added], ignore_index=True)
     map2d = np.load(run_dir / "map2d.npy", allow_pickle=False)
     map2d = np.vstack([map2d, np.asarray(found.coords, dtype=map2d.dtype).reshape(-1, 2)])
@@ -159,7 +163,8 @@ def _link_or_copy(source: str | Path, target: str | Path) -> None:
         shutil.copy2(source, target)
 
 
-def _manifest(run_dir: Path) -> dict[str, Any]:
+def read_manifest(run_dir: Path) -> dict[str, Any]:
+    """A run folder's manifest; a one-line InputError when it is missing or damaged."""
     path = run_dir / "manifest.json"
     if not path.is_file():
         raise InputError(f"'{run_dir}' is not a run folder (no manifest.json in it).")
@@ -218,30 +223,6 @@ def _frame(corpus: Any, topics: np.ndarray, assigned_at: str, columns: pd.Index)
         if name in columns:
             frame[name] = values if values is not None else None
     return frame.reindex(columns=columns)
-
-
-def _layer_table(run_dir: Path) -> pd.DataFrame | None:
-    path = run_dir / "layers.csv"
-    if not path.is_file():
-        return None
-    return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"parent": "Int64"})
-
-
-def _layer_columns(
-    table: pd.DataFrame | None, manifest: dict[str, Any], topics: np.ndarray
-) -> dict[str, np.ndarray]:
-    """Each coarser layer's group for the new documents, following ``parent`` in layers.csv."""
-    columns = (manifest.get("layers") or ["topic"])[1:]
-    if table is None or not columns:
-        return {}
-    current = np.asarray(topics, dtype=np.int64)
-    out = {}
-    for level, column in enumerate(columns):
-        nodes = table[table["layer"] == level]
-        parent = {int(i): int(p) for i, p in zip(nodes["id"], nodes["parent"], strict=True)}
-        current = np.asarray([parent.get(int(t), -1) for t in current], dtype=np.int64)
-        out[column] = current
-    return out
 
 
 def _recount_layers(

@@ -126,11 +126,11 @@ class RunData:
         return name in self.documents.columns and bool(self.documents[name].notna().any())
 
 
-def _read_layers(path: Path) -> pd.DataFrame | None:
-    """``layers.csv`` (optional: runs before topic layers have none)."""
+def read_layers(path: Path) -> pd.DataFrame | None:
+    """``layers.csv`` (optional: runs before topic layers have none); ``parent`` as Int64."""
     if not path.is_file():
         return None
-    table = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    table = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"parent": "Int64"})
     expected = {"layer", "id", "parent", "size", "label"}
     if not expected <= set(table.columns):
         raise InputError(f"{path}: expected columns {sorted(expected)}.")
@@ -199,5 +199,5 @@ def load_run(run_dir: Path) -> RunData:
         documents=documents,
         map2d=map2d,
         topic_vectors=topic_vectors,
-        layers=_read_layers(run_dir / "layers.csv"),
+        layers=read_layers(run_dir / "layers.csv"),
     )

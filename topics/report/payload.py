@@ -125,21 +125,13 @@ def overview_groups(data: RunData) -> tuple[dict[int, int], list[dict[str, Any]]
 
     Empty when the run has no coarser layer (``layers.csv`` absent or fine topics only).
     """
+    from topics.layers import Layers
+
     table = data.layers
     if table is None or table.empty or int(table["layer"].max()) < 1:
         return {}, []
     top = int(table["layer"].max())
-    parent = {
-        (int(r["layer"]), int(r["id"])): int(r["parent"])
-        for r in table.to_dict("records")
-        if r.get("parent") == r.get("parent") and r.get("parent") is not None
-    }
-    group_of = {}
-    for topic in table.loc[table["layer"] == 0, "id"].astype(int):
-        node = topic
-        for layer in range(top):
-            node = parent.get((layer, node), -1)
-        group_of[int(topic)] = int(node)
+    group_of = Layers.from_table(table).parents[-1]
     nodes = table[table["layer"] == top].sort_values(["size", "id"], ascending=[False, True])
     groups = [
         {"id": int(r["id"]), "label": str(r.get("label") or ""), "size": int(r["size"])}

@@ -82,13 +82,30 @@ def language_words(
     han = np.array([bool(_HAN.search(word)) for word in vocabulary], dtype=bool)
     for row, code in enumerate(classes.tolist()):
         lang, topic = ("en", "zh")[code // offset], code % offset
-        start, end = weights.indptr[row], weights.indptr[row + 1]
-        columns, scores = weights.indices[start:end], weights.data[start:end]
-        if lang == "en":
-            columns, scores = columns[~han[columns]], scores[~han[columns]]
-        # Columns are sorted, so a stable sort breaks ties by vocabulary order.
-        best = np.argsort(-scores, kind="stable")[:top_n]
-        result[lang][topic] = [
-            (str(vocabulary[columns[i]]), round(float(scores[i]), 6)) for i in best if scores[i] > 0
-        ]
+        result[lang][topic] = top_terms(
+            weights, row, vocabulary, top_n, exclude=han if lang == "en" else None
+        )
     return result
+
+
+def top_terms(
+    weights: sparse.csr_matrix,
+    row: int,
+    vocabulary: Sequence[str],
+    top_n: int,
+    exclude: np.ndarray | None = None,
+) -> list[tuple[str, float]]:
+    """The ``top_n`` best-weighted terms of one row of :func:`class_tfidf`, best first.
+
+    ``exclude`` is a boolean mask over the vocabulary of terms to skip (Chinese words in an
+    English label).
+    """
+    start, end = weights.indptr[row], weights.indptr[row + 1]
+    columns, scores = weights.indices[start:end], weights.data[start:end]
+    if exclude is not None:
+        columns, scores = columns[~exclude[columns]], scores[~exclude[columns]]
+    # Columns are sorted, so a stable sort breaks ties by vocabulary order.
+    best = np.argsort(-scores, kind="stable")[:top_n]
+    return [
+        (str(vocabulary[columns[i]]), round(float(scores[i]), 6)) for i in best if scores[i] > 0
+    ]

@@ -119,7 +119,8 @@ def topic_words(
     return words
 
 
-def _label(words: list[tuple[str, float]], n: int) -> str:
+def join_label(words: list[tuple[str, float]], n: int) -> str:
+    """A label from the first ``n`` of ranked ``(word, score)`` pairs, joined with " · "."""
     return " · ".join(word for word, _ in words[:n])
 
 
@@ -167,7 +168,7 @@ def topic_table(
 
     def label_of(ranked: list[tuple[str, float]], topic: int, n: int, fallback: bool = True) -> str:
         if frequencies is None:
-            return _label(ranked, n)
+            return join_label(ranked, n)
         return " · ".join(distinctive(ranked, topic, frequencies, n, fallback))
 
     frame = pd.DataFrame(
@@ -182,7 +183,9 @@ def topic_table(
         row = {
             "topic": topic,
             "size": int(size),
-            "label": "Outliers" if topic == OUTLIER else _label(words.get(topic, []), label_words),
+            "label": "Outliers"
+            if topic == OUTLIER
+            else join_label(words.get(topic, []), label_words),
             "words": " | ".join(w for w, _ in words.get(topic, [])[:top_n]),
             "share_zh": round(float(share_zh), 4),
             "share_en": round(float(share_en), 4),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import plotly.graph_objects as go
 
 from topics.registry import charts
@@ -33,11 +34,7 @@ def layers(data: RunData) -> go.Figure | None:
         layer, node = int(record["layer"]), int(record["id"])
         ids.append(f"{layer}:{node}")
         parent = record.get("parent")
-        parents.append(
-            ""
-            if layer == top or parent is None or parent != parent
-            else f"{layer + 1}:{int(parent)}"
-        )
+        parents.append("" if layer == top or pd.isna(parent) else f"{layer + 1}:{int(parent)}")
         label = str(record.get("label") or "")
         labels.append(esc(short(label or f"group {node}", 28)))
         values.append(int(record["size"]))
