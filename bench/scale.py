@@ -4,11 +4,15 @@ The corpora are built from the bench corpora without any download: each syntheti
 the sentences of one real abstract plus one or two sentences of another abstract with the same
 label, shuffled — so the texts are distinct, topical, and in both languages (Chinese from CSL
 and the ChinaXiv pairs, English from OHSUMED, arXiv and the pairs; about 60% Chinese). Each
-size runs ``topics run configs/fast.yaml`` in a fresh process (peak RSS is the run's own) with
-an empty cache, then ``topics assign`` of 1,000 new abstracts into that run.
+size runs ``topics run configs/fast.yaml`` in a fresh process with an empty cache, once per
+engine (``local``; ``dask`` = a 2-worker ``LocalCluster`` on the same 2 cores), then
+``topics assign`` of 1,000 new abstracts into that run. Peak memory is sampled every 0.2 s
+over the whole process tree (Dask workers included) besides the run's own ``peak_rss_mb``.
 
-Usage: ``python bench/scale.py [--sizes 1000,10000,100000]``
-Writes ``bench/results/scale.{json,md}``.
+Usage: ``python bench/scale.py [--sizes 1000,10000,100000] [--engines local,dask]``
+Writes ``bench/results/scale.{json,md}`` and, with matplotlib (``--extra bench``),
+``bench/results/scale.png`` (time and memory against N, log-log). Rows of earlier runs are kept
+unless re-measured (a 1M run takes most of an hour: ``--sizes 1000000 --engines local``).
 """
 
 from __future__ import annotations
@@ -77,46 +81,71 @@ def build_corpus(size: int, seed: int, path: Path, prefix: str = "s") -> Path:
     return path
 
 
-def topics_command(*args: str) -> tuple[float, str]:
+def topics_command(*args: str) -> tuple[float, str, float]:
+    """``(seconds, last stdout line, peak MB of the process tree)`` of one ``topics`` command."""
+    import psutil
+
     began = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "topics", *args], capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        raise RuntimeError(done.stderr[-3000:])
-    return time.perf_counter() - began, done.stdout.strip().splitlines()[-1]
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen([sys.executable, "-m", "topics", *args], stdout=out, stderr=err)
+        peak = 0.0
+        while process.poll() is None:
+            peak = max(peak, _tree_rss_mb(psutil.Process(process.pid)))
+            time.sleep(0.2)
+        seconds = time.perf_counter() - began
+        out.seek(0), err.seek(0)
+        if process.returncode != 0:
+            raise RuntimeError(err.read()[-3000:])
+        return seconds, out.read().strip().splitlines()[-1], round(peak, 1)
 
 
-def measure(size: int, work: Path, seed: int) -> dict:
-    corpus = build_corpus(size, seed, work / f"corpus-{size}.jsonl")
+def _tree_rss_mb(process) -> float:  # noqa: ANN001 (psutil.Process)
+    import psutil
+
+    try:
+        members = [process, *process.children(recursive=True)]
+        return sum(member.memory_info().rss for member in members) / 2**20
+    except psutil.Error:  # a member exited between listing and reading
+        return 0.0
+
+
+def measure(size: int, engine: str, work: Path, seed: int) -> dict:
+    corpus = work / f"corpus-{size}.jsonl"
+    if not corpus.exists():
+        build_corpus(size, seed, corpus)
     feed = build_corpus(1000, seed + 1, work / f"feed-{size}.jsonl", prefix="feed")
-    common = ["--set", f"output.dir={work / 'reports'}", "--set", f"cache.dir={work / 'cache'}"]
-    wall, run_dir = topics_command(
+    cache = work / f"cache-{size}-{engine}"  # cold for every run
+    common = ["--set", f"output.dir={work / 'reports'}", "--set", f"cache.dir={cache}"]
+    wall, run_dir, tree_peak = topics_command(
         "run",
         str(ROOT / "configs" / "fast.yaml"),
         "--quiet",
         "--set",
         f"corpus.paths=[{json.dumps(str(corpus))}]",
         "--set",
-        f"run.name=n{size}",
+        f"run.name=n{size}-{engine}",
+        "--set",
+        f"engine.kind={engine}",
         *common,
     )
     manifest = json.loads((Path(run_dir) / "manifest.json").read_text("utf-8"))
     index = Path(run_dir) / "index.html"
     row = {
+        "engine": engine,
         "documents": manifest["counts"]["documents"],
         "fitted": manifest["counts"]["fitted"],
         "topics": manifest["counts"]["topics"],
         "wall_s": round(wall, 1),
         "timings": manifest["timings"],
         "peak_rss_mb": manifest["peak_rss_mb"],
+        "tree_peak_mb": tree_peak,
         "index_html_mb": round(index.stat().st_size / 1e6, 1) if index.exists() else None,
         "assign_folder_mb": round(
             sum(p.stat().st_size for p in (Path(run_dir) / "assign").glob("*")) / 1e6, 1
         ),
     }
-    assign_wall, _ = topics_command(
-        "assign", run_dir, str(feed), "--quiet", "--set", f"cache.dir={work / 'cache'}"
+    assign_wall, _, _ = topics_command(
+        "assign", run_dir, str(feed), "--quiet", "--set", f"cache.dir={cache}"
     )
     after = json.loads((Path(run_dir) / "manifest.json").read_text("utf-8"))
     row["assign_1000_s"] = round(assign_wall, 1)
@@ -131,42 +160,85 @@ def markdown(report: dict) -> str:
         "",
         f"{report['date']} · {report['machine']} · `fast` preset, cold cache, one process per "
         "run; `assign 1k` = `topics assign` of 1,000 new abstracts into that run (process "
-        "start included).",
+        "start included). Peak RSS: the run's own process; in brackets, sampled over the "
+        "process tree (Dask workers included).",
         "",
         "| documents | fitted | topics | "
         + " | ".join(stages)
-        + " | total s | peak RSS MB | index.html MB | assign/ MB | assign 1k s |",
+        + " | total s | peak RSS MB (process tree) | index.html MB | assign/ MB | assign 1k s |",
         "|" + "---:|" * (len(stages) + 8),
     ]
     for row in report["rows"]:
         timings = row["timings"]
         lines.append(
-            f"| {row['documents']:,} | {row['fitted']:,} | {row['topics']} | "
+            f"| {row['documents']:,} {row.get('engine', 'local')} | {row['fitted']:,} | "
+            f"{row['topics']} | "
             + " | ".join(f"{timings.get(stage, 0):.1f}" for stage in stages)
-            + f" | {timings['total']:.1f} | {row['peak_rss_mb']:.0f} | {row['index_html_mb']} | "
+            + f" | {timings['total']:.1f} | {row['peak_rss_mb']:.0f} "
+            f"({row.get('tree_peak_mb', row['peak_rss_mb']):.0f}) | {row['index_html_mb']} | "
             f"{row['assign_folder_mb']} | {row['assign_1000_s']} |"
         )
     return "\n".join(lines) + "\n"
 
 
+def plot(report: dict, path: Path) -> bool:
+    """Seconds and peak MB against documents, log-log, one line per engine (needs matplotlib)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    figure, (time_axis, memory_axis) = plt.subplots(1, 2, figsize=(10, 4))
+    for engine in sorted({row.get("engine", "local") for row in report["rows"]}):
+        rows = sorted(
+            (r for r in report["rows"] if r.get("engine", "local") == engine),
+            key=lambda r: r["documents"],
+        )
+        sizes = [r["documents"] for r in rows]
+        time_axis.plot(sizes, [r["timings"]["total"] for r in rows], "o-", label=engine)
+        memory_axis.plot(
+            sizes, [r.get("tree_peak_mb", r["peak_rss_mb"]) for r in rows], "o-", label=engine
+        )
+    for axis, title in ((time_axis, "seconds, end to end"), (memory_axis, "peak RSS MB (tree)")):
+        axis.set_xscale("log"), axis.set_yscale("log")
+        axis.set_xlabel("abstracts"), axis.set_title(title), axis.grid(True, which="both", lw=0.3)
+        axis.legend()
+    figure.suptitle(f"topics run, fast preset — {report['machine']}")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    return True
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--engines", default="local,dask")
+    parser.add_argument("--work", type=Path, default=None, help="keep corpora and runs here")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args()
-    report = {
-        "date": datetime.now(UTC).date().isoformat(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "rows": [],
-    }
+    previous = args.out / "scale.json"
+    report = json.loads(previous.read_text("utf-8")) if previous.exists() else {"rows": []}
+    report["date"] = datetime.now(UTC).date().isoformat()
+    report["machine"] = f"{platform.machine()}, {os.cpu_count()} cores"
     with tempfile.TemporaryDirectory() as scratch:
+        work = args.work or Path(scratch)
+        work.mkdir(parents=True, exist_ok=True)
         for size in [int(value) for value in args.sizes.split(",")]:
-            row = measure(size, Path(scratch), args.seed)
-            report["rows"].append(row)
-            print(json.dumps(row), flush=True)
-            (args.out / "scale.json").write_text(json.dumps(report, indent=2) + "\n")
-            (args.out / "scale.md").write_text(markdown(report))
+            for engine in args.engines.split(","):
+                row = measure(size, engine, work, args.seed)
+                report["rows"] = [
+                    r
+                    for r in report["rows"]
+                    if (r["documents"], r.get("engine", "local")) != (row["documents"], engine)
+                ] + [row]
+                report["rows"].sort(key=lambda r: (r["documents"], r.get("engine", "local")))
+                print(json.dumps(row), flush=True)
+                (args.out / "scale.json").write_text(json.dumps(report, indent=2) + "\n")
+                (args.out / "scale.md").write_text(markdown(report))
+                plot(report, args.out / "scale.png")
     print(markdown(report))
 
 

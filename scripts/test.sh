@@ -11,6 +11,6 @@ if ! command -v chromium >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 command -v uv >/dev/null 2>&1 || python3 -m pip install -q uv
-uv sync --extra test --quiet
-uv run --extra test ruff check topics tests bench scripts
-uv run --extra test pytest "$@"
+uv sync --extra test --extra dask --quiet
+uv run --extra test --extra dask ruff check topics tests bench scripts
+uv run --extra test --extra dask pytest "$@"

@@ -167,6 +167,8 @@ def embed_with_store(
     store: VectorStore,
     batch_size: int,
     progress: Callable[[int], None] | None = None,
+    embed_many: Callable[[list[list[int]]], list[np.ndarray]] | None = None,
+    wave: int = 1,
 ) -> tuple[np.ndarray, int]:
     """Fill a ``(n, d)`` matrix from the store, embedding only the misses, batch by batch.
 
@@ -182,6 +184,9 @@ def embed_with_store(
         Rows per embedding call and per saved shard.
     progress:
         Called with the number of rows just completed (hits are reported at once).
+    embed_many, wave:
+        When given, ``embed_many`` embeds ``wave`` batches at a time (one task each on a Dask
+        engine) instead of ``embed`` one by one; each batch is still saved as it comes back.
 
     Returns
     -------
@@ -192,15 +197,19 @@ def embed_with_store(
     if progress is not None and found.any():
         progress(int(found.sum()))
     missing = np.flatnonzero(~found).tolist()
-    for start in range(0, len(missing), batch_size):
-        rows = missing[start : start + batch_size]
-        batch = np.asarray(embed(rows), dtype=np.float32)
-        if vectors is None:
-            vectors = np.zeros((len(keys), batch.shape[1]), dtype=np.float32)
-        vectors[rows] = batch
-        store.add([keys[r] for r in rows], batch)
-        if progress is not None:
-            progress(len(rows))
+    batches = [missing[start : start + batch_size] for start in range(0, len(missing), batch_size)]
+    if embed_many is None:
+        embed_many, wave = (lambda group: [embed(rows) for rows in group]), 1
+    for first in range(0, len(batches), max(1, wave)):
+        group = batches[first : first + max(1, wave)]
+        for rows, computed in zip(group, embed_many(group), strict=True):
+            batch = np.asarray(computed, dtype=np.float32)
+            if vectors is None:
+                vectors = np.zeros((len(keys), batch.shape[1]), dtype=np.float32)
+            vectors[rows] = batch
+            store.add([keys[r] for r in rows], batch)
+            if progress is not None:
+                progress(len(rows))
     assert vectors is not None  # keys is never empty: the corpus loader rejects empty corpora
     return vectors, len(missing)
 

@@ -219,6 +219,29 @@ class ClusterSection(Section):
     )
 
 
+class EngineSection(Section):
+    kind: Literal["local", "dask"] = Field(
+        "local",
+        description="Where embedding, tokenizing, term counting and assignment run: local (this "
+        "process) or dask (partitions as tasks on a Dask cluster; needs the 'dask' extra). UMAP "
+        "and HDBSCAN fit the core in this process either way.",
+    )
+    address: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9+.-]+://\S+$",
+        description="Scheduler of an existing Dask cluster (e.g. tcp://10.0.0.5:8786); null = "
+        "start a LocalCluster on this machine for the run.",
+    )
+    workers: int = Field(
+        2, ge=1, le=512, description="Worker processes of the LocalCluster (ignored with address)."
+    )
+    partition_size: int = Field(
+        5_000,
+        ge=100,
+        description="Documents per task (embedding, tokenizing, term counting, assignment).",
+    )
+
+
 class OutliersSection(Section):
     strategy: Literal["none", "embeddings", "c-tf-idf", "distributions", "probabilities"] = Field(
         "embeddings",
@@ -329,6 +352,9 @@ class RunConfig(Section):
     topics: TopicsSection = Field(default_factory=TopicsSection, description="Representation.")
     output: OutputSection = Field(default_factory=OutputSection, description="Run folder.")
     cache: CacheSection = Field(default_factory=CacheSection, description="On-disk cache.")
+    engine: EngineSection = Field(
+        default_factory=EngineSection, description="Where the partitioned work runs."
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ VERSIONED = [
     "jieba",
     "pandas",
     "pyarrow",
+    "dask",
 ]
 """Distributions whose versions the manifest records."""
 
@@ -61,6 +62,7 @@ def key_settings(config: RunConfig, clusters: Clusters) -> dict[str, Any]:
         "hdbscan.min_cluster_size": clusters.min_cluster_size,
         "hdbscan.cluster_selection_method": config.hdbscan.cluster_selection_method,
         "cluster.fit_sample": config.cluster.fit_sample,
+        "engine.kind": config.engine.kind,
         "topics.representation": config.topics.representation,
         "topics.outliers.strategy": config.topics.outliers.strategy,
         "topics.nr_topics": config.topics.nr_topics,

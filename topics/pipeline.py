@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -33,40 +33,22 @@ from topics.assign.core import (
 )
 from topics.assign.store import FOLDER as ASSIGN_FOLDER
 from topics.assign.store import build_assigner, save_assigner
-from topics.cache import ArrayCache, VectorStore, digest, embed_with_store
+from topics.cache import ArrayCache
 from topics.cluster import cluster, reduce
 from topics.config import HdbscanSection, RunConfig, UmapSection
-from topics.crosslingual.policy import align_labels, mark_translations, translation_detector
+from topics.crosslingual.policy import align_labels, mark_translations
 from topics.diagnostics import language_split
 from topics.embed.base import make_embedder
+from topics.embed.stage import cache_root, embed_corpus, translation_vectors
+from topics.engine import Engine, open_engine
 from topics.errors import ConfigError
 from topics.evaluate.stability import seed_stability
 from topics.layers import build_layers, layers_table
 from topics.manifest import build_manifest, peak_rss_mb
+from topics.progress import Progress, SilentProgress
 from topics.registry import capable
 from topics.represent.bertopic_stage import resolve_min_df
 from topics.types import Clusters, Corpus, Embeddings, Reduced, Topics
-
-
-class Progress(Protocol):
-    """What the pipeline tells its caller (the CLI draws it; tests pass nothing)."""
-
-    def start(self, stage: str, total: int | None = None) -> None: ...
-    def advance(self, amount: int) -> None: ...
-    def finish(self, stage: str, seconds: float, note: str = "") -> None: ...
-
-
-class SilentProgress:
-    """A Progress that reports nothing (tests, benchmarks, nested stages)."""
-
-    def start(self, stage: str, total: int | None = None) -> None:
-        pass
-
-    def advance(self, amount: int) -> None:
-        pass
-
-    def finish(self, stage: str, seconds: float, note: str = "") -> None:
-        pass
 
 
 @dataclass
@@ -84,6 +66,7 @@ class RunResult:
 class _Clock:
     progress: Progress
     timings: dict[str, float] = field(default_factory=dict)
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
 
     @contextmanager
     def stage(self, name: str, total: int | None = None) -> Iterator[dict[str, str]]:
@@ -94,100 +77,14 @@ class _Clock:
         yield note
         seconds = time.perf_counter() - began
         self.timings[name] = round(self.timings.get(name, 0.0) + seconds, 3)
+        # The process's peak so far, after each stage: the first stage whose value jumps is
+        # the one that sets the run's peak memory.
+        self.peak_rss_mb[name] = peak_rss_mb()
         self.progress.finish(name, seconds, note["text"])
 
 
 # --------------------------------------------------------------------------------------------
 # Stage wiring
-
-
-def _cache_root(config: RunConfig) -> Path | None:
-    return Path(config.cache.dir) if config.cache.enabled else None
-
-
-def embed_corpus(corpus: Corpus, config: RunConfig, progress: Progress) -> Embeddings:
-    """Document vectors from the cache where present; only the misses are embedded.
-
-    Backends fitted on the whole corpus (TF-IDF) are cached per corpus instead of per document,
-    since adding one document changes every vector. A combined backend takes each component's
-    block from that component's own cache.
-    """
-    root = _cache_root(config)
-    embedder = make_embedder(config.embedding, root)
-    vectors, fingerprint, computed = _cached_vectors(
-        embedder, corpus, root, config.embedding.batch_size, progress
-    )
-    return Embeddings(
-        vectors=vectors,
-        backend=config.embedding.backend,
-        cache_key=digest(fingerprint, corpus.text_hashes),
-        from_cache=computed == 0,
-    )
-
-
-def _cached_vectors(
-    embedder: Any, corpus: Corpus, root: Path | None, batch_size: int, progress: Progress
-) -> tuple[np.ndarray, str, int]:
-    """``(vectors, fingerprint, rows computed)`` for one embedder, through the vector store."""
-    components = getattr(embedder, "components", None)
-    if components and hasattr(embedder, "combine"):
-        parts = [_cached_vectors(c, corpus, root, batch_size, SilentProgress()) for c in components]
-        progress.advance(len(corpus))
-        return (
-            embedder.combine([vectors for vectors, _, _ in parts]),
-            embedder.fingerprint(),
-            sum(computed for _, _, computed in parts),
-        )
-    fingerprint = embedder.fingerprint()
-    corpus_fitted = bool(getattr(embedder, "corpus_fitted", False))
-    if corpus_fitted:
-        fingerprint += f"|corpus={digest(corpus.text_hashes)}"
-    store = VectorStore(root, fingerprint)
-
-    positions = np.asarray(corpus.reading_positions, dtype=np.int64)
-
-    def embed_rows(rows: list[int]) -> np.ndarray:
-        # A corpus-fitted backend sees the documents in reading order: a .npy matrix is matched
-        # by row position in the user's files, not in the pipeline's canonical order.
-        perm = np.argsort(positions[rows], kind="stable") if corpus_fitted else None
-        ordered = rows if perm is None else [rows[i] for i in perm]
-        vectors = embedder.embed(
-            [corpus.texts[r] for r in ordered], [corpus.ids[r] for r in ordered]
-        )
-        if perm is None:
-            return vectors
-        aligned = np.empty_like(vectors)
-        aligned[perm] = vectors
-        return aligned
-
-    batch = len(corpus) if corpus_fitted else batch_size
-    vectors, computed = embed_with_store(
-        corpus.text_hashes, embed_rows, store, batch, progress.advance
-    )
-    return vectors, fingerprint, computed
-
-
-def translation_vectors(
-    corpus: Corpus, embeddings: Embeddings, config: RunConfig
-) -> tuple[np.ndarray | None, float | None]:
-    """``(vectors, threshold)`` for translation detection, ``(None, None)`` when the run has none.
-
-    The detector's vectors are the run's own (``use``) or its USE block's (``combined``),
-    read through the vector store: they are cached by the embed stage just before.
-    """
-    if not {"zh", "en"} <= set(corpus.langs):
-        return None, None  # nothing to pair: spare a combined run the second read of USE shards
-    root = _cache_root(config)
-    embedder = make_embedder(config.embedding, root)
-    detector = translation_detector(embedder)
-    if detector is None:
-        return None, None
-    if detector.embedder is embedder:
-        return embeddings.vectors, detector.threshold
-    vectors, _, _ = _cached_vectors(
-        detector.embedder, corpus, root, config.embedding.batch_size, SilentProgress()
-    )
-    return vectors, detector.threshold
 
 
 def reduce_cached(
@@ -268,6 +165,15 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
     RunResult
         The run folder (``<output.dir>/<run.name>``) and its manifest.
     """
+    from topics.preflight import preflight
+
+    preflight(config)  # a config that cannot run fails here, in one line, before any work
+    with open_engine(config.engine) as engine:
+        return _run(config, _Clock(progress or SilentProgress()), engine)
+
+
+def _run(config: RunConfig, clock: _Clock, engine: Engine) -> RunResult:
+    """The body of :func:`run_pipeline`, with the run's engine open."""
     from topics.corpus import load_corpus
     from topics.evaluate import evaluate
     from topics.outputs import (
@@ -280,15 +186,12 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
         write_topic_words,
         write_topics_csv,
     )
-    from topics.preflight import preflight
     from topics.represent import represent
     from topics.text.stopwords import stopwords
 
-    preflight(config)  # a config that cannot run fails here, in one line, before any work
-    clock = _Clock(progress or SilentProgress())
     started = datetime.now(UTC)
     began = time.perf_counter()
-    root = _cache_root(config)
+    root = cache_root(config)
     umap_cache = ArrayCache(root, "umap")
 
     with clock.stage("load") as note:
@@ -296,9 +199,9 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
         note["text"] = f"{len(corpus)} documents ({corpus.duplicates_dropped} duplicates dropped)"
     check_fit_sample(config, len(corpus))  # before embedding: a late error wastes hours
     with clock.stage("embed", total=len(corpus)) as note:
-        embeddings = embed_corpus(corpus, config, clock.progress)
+        embeddings = embed_corpus(corpus, config, clock.progress, engine)
         note["text"] = "from cache" if embeddings.from_cache else config.embedding.backend
-        vectors, threshold = translation_vectors(corpus, embeddings, config)
+        vectors, threshold = translation_vectors(corpus, embeddings, config, engine)
         corpus, embeddings = mark_translations(
             corpus, embeddings, vectors, config.corpus.dedup, threshold
         )
@@ -326,7 +229,12 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
     if core is not None:
         with clock.stage("assign") as note:
             assigned = spread(
-                embeddings.vectors, core, core_labels, config.cluster.neighbors, config.run.seed
+                embeddings.vectors,
+                core,
+                core_labels,
+                config.cluster.neighbors,
+                config.run.seed,
+                engine,
             )
             clusters = spread_clusters(clusters, assigned)
             reduced = spread_reduced(reduced, core_labels, assigned)
@@ -345,6 +253,7 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
             _word_embedder(config),
             root,
             seed=config.run.seed,
+            engine=engine,
         )
         found = len(set(topics.assignments.tolist()) - {-1})
         note["text"] = f"{found} topics, {(topics.assignments == -1).sum()} outliers"
@@ -465,6 +374,7 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
                 build_report(folder)
         manifest["timings"] = dict(clock.timings) | {"total": round(time.perf_counter() - began, 3)}
         manifest["peak_rss_mb"] = peak_rss_mb()
+        manifest["peak_rss_mb_after"] = dict(clock.peak_rss_mb)
         manifest["run"]["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
         write_manifest(manifest, folder / "manifest.json")
     run_dir = output_dir / config.run.name
@@ -480,10 +390,10 @@ def _word_embedder(config: RunConfig) -> Any:
     """Embedder for candidate words when a representation model needs one."""
     if config.topics.representation == "ctfidf":
         return None
-    embedder = make_embedder(config.embedding, _cache_root(config))
+    embedder = make_embedder(config.embedding, cache_root(config))
     if capable(embedder, "embeds_words"):
         return embedder
     # Corpus-fitted or file-backed vectors cannot embed new words: use the distilled table.
     return make_embedder(
-        config.embedding.model_copy(update={"backend": "distilled"}), _cache_root(config)
+        config.embedding.model_copy(update={"backend": "distilled"}), cache_root(config)
     )

@@ -84,6 +84,10 @@ def _check(config: RunConfig) -> None:
     check_writable_dir("output.dir", config.output.dir)
     if config.cache.enabled:
         check_writable_dir("cache.dir", config.cache.dir)
+    if config.engine.kind == "dask":
+        from topics.engine import require_distributed
+
+        require_distributed()  # the extra is there; the cluster itself is reached on first use
 
 
 def build_embedder(config: RunConfig) -> Any:

@@ -127,9 +127,10 @@ representations: Registry[Callable[..., Any]] = Registry(
     "topics.representation", ["topics.represent.models"]
 )
 charts: Registry[Callable[..., Any]] = Registry("report.charts", ["topics.report.charts"])
+engines: Registry[Callable[..., Any]] = Registry("engine.kind", ["topics.engine"])
 
 
 def load_builtins() -> None:
     """Import the modules that register the built-in components (idempotent)."""
-    for registry in (embedders, readers, representations, charts):
+    for registry in (embedders, readers, representations, charts, engines):
         registry.load()

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from topics.assign.knn import Neighbours, nearest, place, vote
+from topics.assign.knn import Neighbours, nearest_rows, place, vote
 from topics.cache import digest
 from topics.cluster.hdbscan_stage import resolve_min_cluster_size
 from topics.config import HdbscanSection
+from topics.engine import LOCAL, Engine
 from topics.types import Clusters, Embeddings, Reduced
 
 
@@ -69,11 +70,21 @@ def core_hdbscan(section: HdbscanSection, n_documents: int, n_core: int) -> Hdbs
 
 
 def spread(
-    vectors: np.ndarray, core: np.ndarray, core_labels: np.ndarray, k: int, seed: int
+    vectors: np.ndarray,
+    core: np.ndarray,
+    core_labels: np.ndarray,
+    k: int,
+    seed: int,
+    engine: Engine = LOCAL,
 ) -> Spread:
-    """Assign every row outside ``core`` by a vote of its ``k`` nearest core rows."""
+    """Assign every row outside ``core`` by a vote of its ``k`` nearest core rows.
+
+    The search runs over partitions of ``engine.partition_size`` rows on ``engine`` (the index
+    over the core is built once and shared), so no copy of every other document's vectors is
+    made at once.
+    """
     rest = np.setdiff1d(np.arange(vectors.shape[0]), core, assume_unique=True)
-    neighbours = nearest(vectors[core], vectors[rest], k, seed)
+    neighbours = nearest_rows(vectors[core], vectors, rest, k, seed, engine)
     labels, shares = vote(core_labels, neighbours)
     return Spread(core=core, rest=rest, neighbours=neighbours, labels=labels, shares=shares)
 

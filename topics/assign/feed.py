@@ -74,9 +74,11 @@ def assign_documents(
     """Add the documents in ``paths`` to the run in ``run_dir``; see the module docstring."""
     from topics.corpus import load_corpus
     from topics.embed.base import make_embedder
+    from topics.embed.stage import embed_corpus
+    from topics.engine import open_engine
     from topics.outputs import atomic_run_folder
-    from topics.pipeline import SilentProgress, embed_corpus
     from topics.preflight import preflight
+    from topics.progress import SilentProgress
 
     run_dir = Path(run_dir)
     manifest = read_manifest(run_dir)
@@ -100,9 +102,10 @@ def assign_documents(
         progress = progress or SilentProgress()
         progress.start("embed", len(new))
         began = time.perf_counter()
-        vectors = embed_corpus(new, config, progress).vectors
-        progress.finish("embed", time.perf_counter() - began, f"{len(new)} new documents")
-        found = assigner.assign(vectors, seed=config.run.seed)
+        with open_engine(config.engine) as engine:
+            vectors = embed_corpus(new, config, progress, engine).vectors
+            progress.finish("embed", time.perf_counter() - began, f"{len(new)} new documents")
+            found = assigner.assign(vectors, seed=config.run.seed, engine=engine)
     else:
         found = assigner.assign(np.empty((0, assigner.vectors.shape[1]), dtype=np.float32))
     started = manifest["run"].get("started")

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from topics.engine import LOCAL, Engine, RowPartitions, partition_bounds
+
 #: Similarity-matrix cells per block of the exact search (float32 32 MB, plus argpartition's
 #: int64 indices: 96 MB transient at any corpus size).
 BLOCK_CELLS = 1 << 23
@@ -71,37 +73,103 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.where(norms > 0, norms, 1.0)
 
 
+class ExactIndex:
+    """Blocked exact cosine search over unit core vectors (memory bounded by BLOCK_CELLS)."""
+
+    def __init__(self, core: np.ndarray) -> None:
+        self.core = core
+        self.size = int(core.shape[0])
+
+    def query(self, queries: np.ndarray, k: int) -> Neighbours:
+        """The ``k`` most similar core rows of each query, most similar first."""
+        core = self.core
+        indices = np.empty((queries.shape[0], k), dtype=np.int64)
+        similarities = np.empty((queries.shape[0], k), dtype=np.float32)
+        block = max(1, BLOCK_CELLS // core.shape[0])
+        for start in range(0, queries.shape[0], block):
+            scores = queries[start : start + block] @ core.T
+            top = np.argpartition(scores, scores.shape[1] - k, axis=1)[:, -k:]
+            top_scores = np.take_along_axis(scores, top, axis=1)
+            order = np.argsort(-top_scores, axis=1, kind="stable")
+            indices[start : start + block] = np.take_along_axis(top, order, axis=1)
+            similarities[start : start + block] = np.take_along_axis(top_scores, order, axis=1)
+        return Neighbours(indices, similarities)
+
+
+class ApproximateIndex:
+    """pynndescent's graph over the core (built once; picklable, so a Dask engine ships it)."""
+
+    def __init__(self, core: np.ndarray, seed: int) -> None:
+        from pynndescent import NNDescent
+
+        self.size = int(core.shape[0])
+        self.index = NNDescent(core, metric="cosine", random_state=seed, n_jobs=1, low_memory=True)
+        self.index.prepare()  # the search graph is built here, not in each partition's query
+
+    def query(self, queries: np.ndarray, k: int) -> Neighbours:
+        """The ``k`` (approximately) most similar core rows of each query."""
+        indices, distances = self.index.query(queries, k=k)
+        return Neighbours(
+            np.asarray(indices, dtype=np.int64), (1.0 - np.asarray(distances)).astype(np.float32)
+        )
+
+
+def search_index(core: np.ndarray, n_queries: int, seed: int = 0) -> ExactIndex | ApproximateIndex:
+    """The search over ``core`` for ``n_queries`` queries in all (however they are partitioned).
+
+    Exact up to :data:`EXACT_PAIRS` core × query pairs, approximate (pynndescent) beyond: the
+    choice depends on the whole job, so every partition of it searches the same way.
+    """
+    core = _unit(core)
+    if core.shape[0] * n_queries > EXACT_PAIRS:
+        return ApproximateIndex(core, seed)
+    return ExactIndex(core)
+
+
+def query_partition(
+    queries: np.ndarray, *, index: ExactIndex | ApproximateIndex, k: int
+) -> Neighbours:
+    """One partition's nearest core rows (a top-level function: an engine task)."""
+    return index.query(_unit(queries), max(1, min(k, index.size)))
+
+
 def nearest(core: np.ndarray, queries: np.ndarray, k: int, seed: int = 0) -> Neighbours:
     """Cosine ``k`` nearest neighbours of each query among the core vectors.
 
     Exact (blocked matrix products, memory bounded by :data:`BLOCK_CELLS`) up to
     :data:`EXACT_PAIRS` core × query pairs, approximate with pynndescent beyond.
     """
-    core = _unit(core)
-    queries = _unit(queries)
-    k = max(1, min(k, core.shape[0]))
-    if core.shape[0] * queries.shape[0] > EXACT_PAIRS:
-        return _approximate(core, queries, k, seed)
-    indices = np.empty((queries.shape[0], k), dtype=np.int64)
-    similarities = np.empty((queries.shape[0], k), dtype=np.float32)
-    block = max(1, BLOCK_CELLS // core.shape[0])
-    for start in range(0, queries.shape[0], block):
-        scores = queries[start : start + block] @ core.T
-        top = np.argpartition(scores, scores.shape[1] - k, axis=1)[:, -k:]
-        top_scores = np.take_along_axis(scores, top, axis=1)
-        order = np.argsort(-top_scores, axis=1, kind="stable")
-        indices[start : start + block] = np.take_along_axis(top, order, axis=1)
-        similarities[start : start + block] = np.take_along_axis(top_scores, order, axis=1)
-    return Neighbours(indices, similarities)
+    return query_partition(queries, index=search_index(core, queries.shape[0], seed), k=k)
 
 
-def _approximate(core: np.ndarray, queries: np.ndarray, k: int, seed: int) -> Neighbours:
-    from pynndescent import NNDescent
+def nearest_rows(
+    core: np.ndarray,
+    vectors: np.ndarray,
+    rows: np.ndarray,
+    k: int,
+    seed: int = 0,
+    engine: Engine = LOCAL,
+) -> Neighbours:
+    """:func:`nearest` for ``vectors[rows]``, searched partition by partition on ``engine``.
 
-    index = NNDescent(core, metric="cosine", random_state=seed, n_jobs=1, low_memory=True)
-    indices, distances = index.query(queries, k=k)
+    The index over the core is built once and shared by the partitions; no copy of every
+    queried row is made at once.
+    """
+    index = search_index(core, len(rows), seed)
+    bounds = partition_bounds(len(rows), engine.section.partition_size)
+    parts = engine.map(
+        query_partition, RowPartitions(vectors, rows, bounds), {"index": index, "k": k}
+    )
+    return concat_neighbours(parts, k)
+
+
+def concat_neighbours(parts: list[Neighbours], k: int) -> Neighbours:
+    """Partitions' neighbours stacked back into one (``k`` columns when there are none)."""
+    if not parts:
+        return Neighbours(np.empty((0, k), np.int64), np.empty((0, k), np.float32))
     return Neighbours(
-        np.asarray(indices, dtype=np.int64), (1.0 - np.asarray(distances)).astype(np.float32)
+        np.concatenate([part.indices for part in parts]),
+        np.concatenate([part.similarities for part in parts]),
     )
 
 

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from topics.assign.knn import nearest, place, vote
+from topics.assign.knn import nearest, nearest_rows, place, vote
 from topics.atomic import atomic_save_npy, atomic_write_text
+from topics.engine import LOCAL, Engine
 from topics.errors import InputError
 
 FOLDER = "assign"
@@ -55,14 +56,18 @@ class Assigner:
     neighbors: int
     novelty_similarity: float
 
-    def assign(self, vectors: np.ndarray, seed: int = 0) -> Assignment:
-        """Topics, vote shares, map positions and novelty of new document vectors."""
+    def assign(self, vectors: np.ndarray, seed: int = 0, engine: Engine = LOCAL) -> Assignment:
+        """Topics, vote shares, map positions and novelty of new document vectors.
+
+        The search runs over partitions on ``engine`` (the index over the core built once).
+        """
         if len(vectors) == 0:
             empty = np.empty(0)
             return Assignment(
                 empty.astype(np.int64), empty.astype(np.float32), np.empty((0, 2)), empty > 0
             )
-        neighbours = nearest(self.vectors, vectors, self.neighbors, seed)
+        rows = np.arange(len(vectors))
+        neighbours = nearest_rows(self.vectors, vectors, rows, self.neighbors, seed, engine)
         topics, shares = vote(self.topics, neighbours)
         coords = place(self.coords, self.topics, neighbours, topics)
         novel = neighbours.similarities[:, 0] < self.novelty_similarity

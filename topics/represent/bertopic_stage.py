@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import sparse
 
 from topics.config import TopicsSection
+from topics.engine import LOCAL, Engine
 from topics.represent.bilingual import language_words
 from topics.represent.labels import WordFrequencies, generic_share
 from topics.represent.membership import (
@@ -30,6 +30,7 @@ from topics.represent.standins import PrecomputedClusters, PrecomputedReduction
 from topics.represent.table import representative_ids, topic_table, topic_vectors, topic_words
 from topics.represent.tokens import (
     build_vocabulary,
+    count_terms,
     make_vectorizer,
     resolve_min_df,
     split_on_spaces,
@@ -106,6 +107,7 @@ def represent(
     cache_dir: Path | None = None,
     *,
     seed: int,
+    engine: Engine = LOCAL,
 ) -> Topics:
     """Fit BERTopic's representation on precomputed embeddings, reduction and clusters.
 
@@ -121,6 +123,8 @@ def represent(
         Where tokenized documents are cached (``None``: memory only).
     seed:
         ``run.seed``, for representation models that sample (KeyBERTInspired).
+    engine:
+        Where tokenizing and term counting run (partitions; :mod:`topics.engine`).
 
     Returns
     -------
@@ -128,10 +132,12 @@ def represent(
         Topic table, words, final assignments, probabilities (their meaning is documented in
         :mod:`topics.represent.membership`) and the fitted BERTopic model.
     """
-    joined = tokenize_corpus(corpus.texts, section.extra_stopwords, cache_dir, corpus.text_hashes)
-    vocabulary = build_vocabulary(joined, section)
+    joined = tokenize_corpus(
+        corpus.texts, section.extra_stopwords, cache_dir, corpus.text_hashes, engine
+    )
+    vocabulary = build_vocabulary(joined, section, engine)
     vectorizer = make_vectorizer(vocabulary)
-    document_term = sparse.csr_matrix(vectorizer.transform(joined))
+    document_term = count_terms(joined, vocabulary, engine)
     vectors = np.asarray(embeddings.vectors, dtype=np.float32)
     labels = np.asarray(clusters.labels, dtype=np.int64)
     top_n_words = max(section.top_n_words, DIVERSITY_WORDS)

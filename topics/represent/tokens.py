@@ -8,13 +8,16 @@ handed to BERTopic with a vectorizer that only splits on spaces, so every BERTop
 from __future__ import annotations
 
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer
 
 from topics.config import TopicsSection
+from topics.engine import LOCAL, Engine, partition_bounds
 
 
 def split_on_spaces(text: str) -> list[str]:
@@ -81,16 +84,17 @@ def tokenize_corpus(
     extra_stopwords: Sequence[str] = (),
     cache_dir: Path | None = None,
     hashes: Sequence[str] | None = None,
+    engine: Engine = LOCAL,
 ) -> list[str]:
     """Tokenize every document once (BERTopic #2507) and join its tokens with spaces.
 
     The result is kept in memory (sweep trials and stability refits reuse it) and, with a cache
     folder, on disk: jieba is the slowest part of re-tuning a large Chinese corpus. The key
     covers what decides the tokens (:func:`token_cache_key`), so editing a stopword list,
-    upgrading jieba or changing the tokenizer's code tokenizes again.
+    upgrading jieba or changing the tokenizer's code tokenizes again. Tokenizing runs over
+    partitions of ``engine.section.partition_size`` documents on ``engine``.
     """
     from topics.cache import JsonCache, text_hash
-    from topics.text.tokenizer import MixedTokenizer
 
     if hashes is None:
         hashes = [text_hash(t) for t in texts]
@@ -100,12 +104,31 @@ def tokenize_corpus(
     store = JsonCache(cache_dir, "tokens")
     joined = store.get(key)
     if not isinstance(joined, list) or len(joined) != len(texts):
-        tokenizer = MixedTokenizer(extra_stopwords)
-        joined = [" ".join(tokenizer(text)) for text in texts]
+        bounds = partition_bounds(len(texts), engine.section.partition_size)
+        parts = engine.map(
+            tokenize_partition,
+            [list(texts[start:stop]) for start, stop in bounds],
+            {"extra_stopwords": tuple(extra_stopwords)},
+        )
+        joined = [document for part in parts for document in part]
         store.put(key, joined)
     _TOKENIZED.clear()
     _TOKENIZED[key] = joined
     return joined
+
+
+_TOKENIZERS: dict[tuple[str, ...], Any] = {}
+
+
+def tokenize_partition(texts: list[str], *, extra_stopwords: tuple[str, ...]) -> list[str]:
+    """Space-joined tokens of each text (an engine task; one tokenizer per process)."""
+    from topics.text.tokenizer import MixedTokenizer
+
+    tokenizer = _TOKENIZERS.get(extra_stopwords)
+    if tokenizer is None:
+        _TOKENIZERS.clear()
+        tokenizer = _TOKENIZERS[extra_stopwords] = MixedTokenizer(extra_stopwords)
+    return [" ".join(tokenizer(text)) for text in texts]
 
 
 # --------------------------------------------------------------------------------------------
@@ -124,24 +147,55 @@ def resolve_min_df(section: TopicsSection, n_documents: int) -> int:
     return int(section.min_df)
 
 
-def build_vocabulary(joined: Sequence[str], section: TopicsSection) -> list[str]:
+def document_frequencies(joined: list[str]) -> Counter[str]:
+    """In how many of the documents each token occurs (an engine task)."""
+    frequencies: Counter[str] = Counter()
+    for document in joined:
+        frequencies.update(set(document.split()))
+    return frequencies
+
+
+def build_vocabulary(
+    joined: Sequence[str], section: TopicsSection, engine: Engine = LOCAL
+) -> list[str]:
     """Tokens that pass the document-frequency floor and ceiling over individual documents.
 
     BERTopic applies ``min_df`` to per-topic concatenations, where it means "in N topics"; the
     floor that keeps one-off tokens from topping a topic must count documents, so it is applied
-    here and BERTopic gets a fixed vocabulary.
+    here and BERTopic gets a fixed vocabulary. Document frequencies are counted per partition
+    on ``engine`` and summed (no documents × terms matrix is built for this).
     """
     n_documents = len(joined)
+    frequencies: Counter[str] = Counter()
+    for part in engine.map(document_frequencies, _partitions(joined, engine)):
+        frequencies.update(part)
     min_df = min(resolve_min_df(section, n_documents), max(1, n_documents // 2))
     # A ceiling below one document's worth is meaningless on tiny corpora.
     max_df = section.max_df if n_documents * section.max_df >= max(2, min_df) else 1.0
+    # CountVectorizer(min_df=floor, max_df=max_df)'s rule, and its fallback when nothing passes.
     for floor in (min_df, 1):
-        try:
-            counter = CountVectorizer(
-                analyzer=split_on_spaces, lowercase=False, min_df=floor, max_df=max_df
-            )
-            counter.fit(joined)
-            return sorted(counter.vocabulary_)
-        except ValueError:  # "After pruning, no terms remain"
-            max_df = 1.0
+        ceiling = max_df * n_documents
+        if ceiling >= floor:
+            kept = sorted(t for t, count in frequencies.items() if floor <= count <= ceiling)
+            if kept:
+                return kept
+        max_df = 1.0
     return []
+
+
+def count_partition(joined: list[str], *, vocabulary: list[str]) -> sparse.csr_matrix:
+    """Document × term counts of one partition over a fixed vocabulary (an engine task)."""
+    return sparse.csr_matrix(make_vectorizer(vocabulary).transform(joined))
+
+
+def count_terms(
+    joined: Sequence[str], vocabulary: list[str], engine: Engine = LOCAL
+) -> sparse.csr_matrix:
+    """The corpus's document × term count matrix, counted per partition on ``engine``."""
+    parts = engine.map(count_partition, _partitions(joined, engine), {"vocabulary": vocabulary})
+    return sparse.csr_matrix(sparse.vstack(parts, format="csr"))
+
+
+def _partitions(joined: Sequence[str], engine: Engine) -> list[list[str]]:
+    bounds = partition_bounds(len(joined), engine.section.partition_size)
+    return [list(joined[start:stop]) for start, stop in bounds]
