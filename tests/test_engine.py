@@ -16,7 +16,7 @@ from tests.conftest import ROOT, held_out_pairs, make_config, pair_documents, wr
 from topics.config import EngineSection, TopicsSection
 from topics.engine import LocalEngine, RowPartitions, partition_bounds
 from topics.pipeline import run_pipeline
-from topics.represent.tokens import build_vocabulary, split_on_spaces
+from topics.represent.tokens import _TOKENIZED, build_vocabulary, split_on_spaces
 
 
 def _run(tmp: Path, corpus: Path, name: str, *overrides: str):  # noqa: ANN202 (RunResult)
@@ -39,6 +39,7 @@ def both_runs(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     tmp = tmp_path_factory.mktemp("engines")
     corpus = write_documents(tmp / "pairs.jsonl", pair_documents(held_out_pairs()))
     local = _run(tmp, corpus, "local")
+    _TOKENIZED.clear()  # the in-memory token cache would spare the Dask run its tokenizing
     dask = _run(tmp, corpus, "dask", "engine.kind=dask", "engine.workers=2")
     return local, dask
 

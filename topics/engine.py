@@ -155,8 +155,9 @@ class DaskEngine:
         from distributed import as_completed
 
         client = self._connect()
+        # Wrapped in a list: scatter() would send a list or tuple value item by item.
         scattered = {
-            name: client.scatter(value, broadcast=True, hash=False)
+            name: client.scatter([value], broadcast=True, hash=False)[0]
             for name, value in (shared or {}).items()
         }
         results: list[Any] = [None] * len(partitions)
