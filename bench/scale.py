@@ -23,6 +23,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -114,7 +115,8 @@ def measure(size: int, engine: str, work: Path, seed: int) -> dict:
     if not corpus.exists():
         build_corpus(size, seed, corpus)
     feed = build_corpus(1000, seed + 1, work / f"feed-{size}.jsonl", prefix="feed")
-    cache = work / f"cache-{size}-{engine}"  # cold for every run
+    cache = work / f"cache-{size}-{engine}"
+    shutil.rmtree(cache, ignore_errors=True)  # cold for every run, also in a reused --work
     common = ["--set", f"output.dir={work / 'reports'}", "--set", f"cache.dir={cache}"]
     wall, run_dir, tree_peak = topics_command(
         "run",
