@@ -257,10 +257,11 @@ class OutliersSection(Section):
 class TopicsSection(Section):
     top_n_words: int = Field(10, ge=1, le=100, description="Words kept per topic.")
     label_words: int = Field(
-        4,
+        3,
         ge=1,
         le=20,
-        description="Words in a topic's label (one fewer per language in a 'both' label); "
+        description="Units in a topic's label (one fewer per language in a 'both' label): each "
+        "a distinctive word or the phrase it usually stands in ('graph neural network'); "
         "words that do not tell the topic apart are skipped.",
     )
     min_df: int | Literal["auto"] = Field(

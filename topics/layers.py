@@ -23,8 +23,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from topics.represent.table import join_label
-from topics.text.han import HAN
+from topics.represent.labels import GroupLabeler
 
 OUTLIER = -1
 #: Overview size range (issue 10: "roughly 5-30 groups for any corpus of 1k+ documents").
@@ -157,16 +156,16 @@ def layers_table(
     layers: Layers,
     per_document: dict[str, np.ndarray],
     topic_table: pd.DataFrame,
-    document_term: sp.spmatrix,
-    vocabulary: list[str],
-    label_words: int,
+    labeler: GroupLabeler,
     top_n: int,
 ) -> pd.DataFrame:
     """``layers.csv``: every node — ``layer, id, parent, size, label, label_en, label_zh, words``.
 
     Layer 0 holds the fine topics (labels from the topic table), layer 1.. the coarser groups;
     ``parent`` is the node's group in the next coarser layer (empty on the overview).
-    ``per_document`` is :meth:`Layers.of_documents` of the rows of ``document_term``.
+    ``per_document`` is :meth:`Layers.of_documents` of the labeler's documents; groups are
+    labelled by ``labeler`` exactly as the fine topics are (phrases, generic words skipped,
+    ``topics.label_language``), and ``words`` is their c-TF-IDF over all their documents.
     """
     rows = []
     fine = topic_table[topic_table["topic"] != OUTLIER]
@@ -186,27 +185,21 @@ def layers_table(
         )
     for level, column in enumerate(layers.columns, start=1):
         groups = per_document[column]
-        words = group_words(document_term, vocabulary, groups, top_n)
+        words = group_words(labeler.document_term, labeler.vocabulary, groups, top_n)
+        labels = labeler.label(groups, words).labels
         coarser = layers.parents[level] if level < len(layers.parents) else None
         # A group's parent: that of any one of its fine topics (the layers nest).
         member = {g: t for t, g in layers.parents[level - 1].items()}
         ids, sizes = np.unique(groups[groups != OUTLIER], return_counts=True)
         for group, size in zip(ids.tolist(), sizes.tolist(), strict=True):
-            group_list = words.get(group, [])
             rows.append(
                 {
                     "layer": level,
                     "id": group,
                     "parent": None if coarser is None else coarser[member[group]],
                     "size": int(size),
-                    "label": join_label(group_list, label_words),
-                    "label_en": join_label(
-                        [w for w in group_list if not HAN.search(w[0])], label_words
-                    ),
-                    "label_zh": join_label(
-                        [w for w in group_list if HAN.search(w[0])], label_words
-                    ),
-                    "words": " | ".join(word for word, _ in group_list[:top_n]),
+                    **labels.get(group, {"label": "", "label_en": "", "label_zh": ""}),
+                    "words": " | ".join(word for word, _ in words.get(group, [])[:top_n]),
                 }
             )
     table = pd.DataFrame(rows, columns=["layer", "id", "parent", "size", "label", "label_en",

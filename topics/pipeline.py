@@ -302,9 +302,7 @@ def _run(config: RunConfig, clock: _Clock, engine: Engine) -> RunResult:
             layers,
             layer_columns,
             topics.table,
-            topics.document_term,
-            topics.vocabulary,
-            config.topics.label_words,
+            topics.labeler,
             config.topics.top_n_words,
         )
         counts = layer_table["layer"].value_counts().sort_index().tolist()

@@ -180,6 +180,9 @@ class Topics:
     language_words:
         ``lang -> topic -> [(word, score), ...]``: words from the topic's documents in that
         language only (bilingual labels).
+    labeler:
+        The :class:`topics.represent.labels.GroupLabeler` the labels were made with (layers
+        label their groups with it; rows in the pipeline's order, dropped by :meth:`take`).
     generic_label_share:
         Share of label words that do not tell their topic apart (see
         :mod:`topics.represent.labels`).
@@ -196,6 +199,7 @@ class Topics:
     representative_ids: dict[int, list[str]] = field(default_factory=dict)
     language_words: dict[str, dict[int, list[tuple[str, float]]]] = field(default_factory=dict)
     generic_label_share: float | None = None
+    labeler: Any = None
 
     def take(self, rows: np.ndarray) -> Topics:
         """The same topics with their per-document values taken at ``rows``.
@@ -210,4 +214,5 @@ class Topics:
             assignments=np.asarray(self.assignments)[rows],
             probabilities=np.asarray(self.probabilities)[rows],
             document_term=None if self.document_term is None else self.document_term[rows],
+            labeler=None,
         )

@@ -16,6 +16,8 @@ from topics.represent.labels import (
     generic_share,
     resolve_label_language,
 )
+from topics.represent.phrases import phrase_matrix
+from topics.represent.tokens import tokenize_corpus
 
 VOCABULARY = ["graph", "models", "model", "cell", "数据"]
 # Six documents: topic 0 = rows 0-2 (graph), topic 1 = rows 3-5 (cell); "models", "model" and
@@ -73,7 +75,14 @@ def test_sample_labels_are_distinctive_and_match_their_parts(sample_run) -> None
     table = pd.read_csv(sample_run.run_dir / "topics.csv", keep_default_na=False, na_values=[])
     manifest = json.loads((sample_run.run_dir / "manifest.json").read_text("utf-8"))
     topics = sample_run.topics
-    frequencies = WordFrequencies(topics.document_term, topics.vocabulary, topics.assignments)
+    # Label units are words or phrases: count both, as the run did.
+    joined = tokenize_corpus(sample_run.corpus.texts)
+    presence, phrases = phrase_matrix(sample_run.corpus.texts, joined, 2)
+    frequencies = WordFrequencies(
+        sparse.hstack([topics.document_term, presence], format="csr"),
+        topics.vocabulary + phrases,
+        topics.assignments,
+    )
     units = []
     for record in table[table["topic"] != -1].to_dict("records"):
         parts = str(record["label"]).split(" / ")

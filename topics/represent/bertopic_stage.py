@@ -18,14 +18,14 @@ import numpy as np
 
 from topics.config import TopicsSection
 from topics.engine import LOCAL, Engine
-from topics.represent.bilingual import language_words
-from topics.represent.labels import WordFrequencies, generic_share
+from topics.represent.labels import GroupLabeler
 from topics.represent.membership import (
     cluster_topics,
     document_probabilities,
     hdbscan_labels_of,
 )
 from topics.represent.outliers import outlier_membership, reduce_outliers
+from topics.represent.phrases import phrase_matrix
 from topics.represent.standins import PrecomputedClusters, PrecomputedReduction
 from topics.represent.table import representative_ids, topic_table, topic_vectors, topic_words
 from topics.represent.tokens import (
@@ -176,25 +176,29 @@ def represent(
     )
     words = topic_words(model, assignments, top_n_words)
     centres = topic_vectors(vectors, assignments)
-    per_language = language_words(
-        document_term, vocabulary, assignments, corpus.langs, section.top_n_words
+    presence, phrases = phrase_matrix(
+        corpus.texts, joined, resolve_min_df(section, len(corpus)), engine
     )
-    frequencies = WordFrequencies(document_term, vocabulary, assignments)
+    labeler = GroupLabeler(
+        document_term,
+        vocabulary,
+        presence,
+        phrases,
+        np.asarray(corpus.langs),
+        section.label_language,
+        section.label_words,
+        section.top_n_words,
+    )
+    found = labeler.label(assignments, words)
     table = topic_table(
         corpus,
         assignments,
         words,
-        per_language,
+        found.words,
         section.label_words,
         section.top_n_words,
-        frequencies,
-        section.label_language,
+        found.labels,
     )
-    label_units = [
-        (int(t), [u for part in str(label).split(" / ") for u in part.split(" · ") if u])
-        for t, label in zip(table["topic"], table["label"], strict=True)
-        if int(t) != -1
-    ]
     return Topics(
         table=table,
         words=words,
@@ -205,8 +209,9 @@ def represent(
         vocabulary=vocabulary,
         topic_vectors=centres,
         representative_ids=representative_ids(corpus, vectors, assignments, centres),
-        language_words=per_language,
-        generic_label_share=generic_share(label_units, frequencies),
+        language_words=found.words,
+        generic_label_share=found.generic_share(),
+        labeler=labeler,
     )
 
 

@@ -14,11 +14,21 @@ therefore never contradicts its own ``label_en`` / ``label_zh``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import sparse
 
+from topics.text.han import HAN as _HAN
+
 #: A label word's in-topic document frequency must reach this multiple of its corpus frequency.
 DISTINCTIVE_RATIO = 2.0
+#: A phrase stands for a label word when this share of the topic's documents with the word
+#: have the phrase. Chinese compounds need more: jieba already joins most Chinese terms, and two
+#: adjacent words that are not one term are common ("患者随机" of "患者随机分为两组").
+PHRASE_SHARE = {"en": 0.3, "zh": 0.5}
+#: A longer phrase replaces the shorter one it extends when it keeps this share of its documents.
+LONGER_PHRASE_SHARE = 0.6
 #: ``auto`` labels in both languages when each holds at least this share of the corpus.
 BOTH_LANGUAGES_SHARE = 0.10
 
@@ -47,16 +57,38 @@ class WordFrequencies:
         topics, indicator = group_indicator(np.asarray(assignments, dtype=np.int64))
         self.row = {int(t): i for i, t in enumerate(topics)}
         self.sizes = np.asarray(indicator.sum(axis=1)).ravel()
-        self.in_topic = (indicator @ present).tocsr()
+        self.in_topic_counts = (indicator @ present).tocsr()
+        self._row_counts: dict[int, dict[int, float]] = {}
         self.corpus_share = np.asarray(present.sum(axis=0)).ravel() / max(present.shape[0], 1)
+
+    def _counts(self, row: int) -> dict[int, float]:
+        counts = self._row_counts.get(row)
+        if counts is None:
+            start, stop = self.in_topic_counts.indptr[row : row + 2]
+            counts = dict(
+                zip(
+                    self.in_topic_counts.indices[start:stop].tolist(),
+                    self.in_topic_counts.data[start:stop].tolist(),
+                    strict=True,
+                )
+            )
+            self._row_counts[row] = counts
+        return counts
 
     def lift(self, topic: int, word: str) -> float:
         """In-topic document share over corpus share (``nan`` for an unknown word or topic)."""
         column, row = self.column.get(word), self.row.get(int(topic))
         if column is None or row is None or self.corpus_share[column] == 0:
             return float("nan")
-        share = self.in_topic[row, column] / max(self.sizes[row], 1)
+        share = self._counts(row).get(column, 0.0) / max(self.sizes[row], 1)
         return float(share / self.corpus_share[column])
+
+    def in_topic(self, topic: int, word: str) -> int:
+        """Documents of ``topic`` that contain ``word`` (0 for an unknown word or topic)."""
+        column, row = self.column.get(word), self.row.get(int(topic))
+        if column is None or row is None:
+            return 0
+        return int(self._counts(row).get(column, 0.0))
 
     def is_generic(self, topic: int, word: str) -> bool:
         """Whether ``word`` fails to tell ``topic`` apart (see the module docstring)."""
@@ -90,6 +122,66 @@ def distinctive(
     return chosen[:n]
 
 
+def label_units(
+    words: list[tuple[str, float]],
+    phrases: list[tuple[str, float]],
+    topic: int,
+    frequencies: WordFrequencies,
+    n: int,
+    fallback: bool = True,
+) -> list[str]:
+    """The ``n`` units of a label: each distinctive word, or the phrase it usually stands in.
+
+    Words are taken in rank order (:func:`distinctive`). A word is replaced by the
+    non-generic phrase containing it that most of the topic's documents use, when at least
+    :data:`PHRASE_SHARE` of the topic's documents with the word have that phrase ("network"
+    → "graph neural network"); a longer phrase wins over the shorter one it extends when it
+    keeps :data:`LONGER_PHRASE_SHARE` of its documents ("graph neural" → "graph neural
+    network"). Words already inside a chosen phrase are not repeated.
+    """
+    ranked = distinctive(words, topic, frequencies, len(words), fallback)
+    candidates = [p for p, _ in phrases if not frequencies.is_generic(topic, p)]
+    chosen: list[str] = []
+    covered: set[str] = set()
+    for word in ranked:
+        if _singular(word.lower()) in covered:
+            continue
+        share = PHRASE_SHARE["zh" if _HAN.match(word[0]) else "en"]
+        floor = share * frequencies.in_topic(topic, word)
+        holding = [p for p in candidates if _contains(p, word)]
+        holding = [p for p in holding if frequencies.in_topic(topic, p) >= max(floor, 1)]
+        unit = word
+        if holding:
+            unit = max(holding, key=lambda p: (frequencies.in_topic(topic, p), -len(p)))
+            keep = LONGER_PHRASE_SHARE * frequencies.in_topic(topic, unit)
+            longer = [p for p in holding if p != unit and _contains(p, unit)]
+            longer = [p for p in longer if frequencies.in_topic(topic, p) >= keep]
+            if longer:
+                unit = max(longer, key=lambda p: (frequencies.in_topic(topic, p), len(p)))
+        if unit in chosen or any(_contains(other, unit) for other in chosen):
+            continue
+        chosen = [other for other in chosen if not _contains(unit, other)]
+        chosen.append(unit)
+        covered.update(_singular(part.lower()) for part in _parts(unit))
+        if len(chosen) == n:
+            break
+    return chosen
+
+
+def _parts(unit: str) -> list[str]:
+    """The words of a unit (a glued Chinese phrase counts as one part)."""
+    return unit.split(" ")
+
+
+def _contains(phrase: str, unit: str) -> bool:
+    """Whether ``unit`` (a word or phrase) is inside ``phrase`` at word boundaries."""
+    if phrase == unit:
+        return False
+    if " " in phrase or " " in unit:
+        return f" {unit} " in f" {phrase} "
+    return unit in phrase and bool(_HAN.match(phrase[0]))  # glued Chinese compound
+
+
 def _singular(word: str) -> str:
     """A crude English singular, enough to count "antibodies"/"antibody" as one label unit."""
     if word.endswith("ies") and len(word) > 4:
@@ -121,3 +213,114 @@ def generic_share(labels: list[tuple[int, list[str]]], frequencies: WordFrequenc
     if not units:
         return 0.0
     return round(sum(frequencies.is_generic(t, w) for t, w in units) / len(units), 4)
+
+
+#: Phrases ranked per group and language, among which a label word may find its phrase.
+PHRASE_CANDIDATES = 30
+
+
+class GroupLabeler:
+    """Labels for any grouping of the documents — fine topics or a layer's groups — made alike.
+
+    Parameters
+    ----------
+    document_term, vocabulary:
+        Token counts of every document and their column names.
+    presence, phrases:
+        Phrase presence of every document and the phrases (:mod:`topics.represent.phrases`).
+    langs:
+        Language tag per document.
+    label_language:
+        ``topics.label_language`` (``auto`` is resolved here from the corpus's languages).
+    label_words, top_n:
+        Units per label; words ranked per group and language.
+    """
+
+    def __init__(
+        self,
+        document_term: sparse.spmatrix,
+        vocabulary: list[str],
+        presence: sparse.spmatrix,
+        phrases: list[str],
+        langs: np.ndarray,
+        label_language: str,
+        label_words: int,
+        top_n: int,
+    ) -> None:
+        self.document_term, self.vocabulary = document_term, vocabulary
+        self.presence, self.phrases = presence, phrases
+        self.langs = np.asarray(langs)
+        shares = {
+            lang: float((self.langs == lang).mean()) if len(self.langs) else 0.0
+            for lang in ("zh", "en")
+        }
+        self.language = resolve_label_language(label_language, shares)
+        self.label_words, self.top_n = label_words, top_n
+
+    def label(
+        self, groups: np.ndarray, fallback: dict[int, list[tuple[str, float]]] | None = None
+    ) -> GroupLabels:
+        """Labels of every group in ``groups`` (``-1`` = outliers, not labelled).
+
+        ``label_en`` / ``label_zh`` come from the group's documents in that language; ``label``
+        is made of them (``both``: ``en / zh``), so it never contradicts them; a side without
+        one distinctive unit is left out of ``label`` rather than filled with generic words.
+        ``fallback`` (e.g. BERTopic's words) labels a group that has neither.
+        """
+        from topics.represent.bilingual import language_words
+
+        groups = np.asarray(groups, dtype=np.int64)
+        words = language_words(self.document_term, self.vocabulary, groups, self.langs, self.top_n)
+        phrases = language_words(self.presence, self.phrases, groups, self.langs, PHRASE_CANDIDATES)
+        frequencies = WordFrequencies(
+            sparse.hstack([self.document_term, self.presence], format="csr"),
+            list(self.vocabulary) + list(self.phrases),
+            groups,
+        )
+        side = max(2, self.label_words - 1) if self.language == "both" else self.label_words
+
+        def units(lang: str, group: int, strict: bool) -> str:
+            ranked = words.get(lang, {}).get(group, [])
+            candidates = phrases.get(lang, {}).get(group, [])
+            return " · ".join(label_units(ranked, candidates, group, frequencies, side, not strict))
+
+        labels: dict[int, dict[str, str]] = {}
+        for group in np.unique(groups[groups != -1]).tolist():
+            label_en, label_zh = units("en", group, False), units("zh", group, False)
+            label = (
+                combine(units("en", group, True), units("zh", group, True), self.language)
+                or combine(label_en, label_zh, self.language)
+                or " · ".join(
+                    label_units((fallback or {}).get(group, []), [], group, frequencies, side)
+                )
+            )
+            labels[group] = {"label": label, "label_en": label_en, "label_zh": label_zh}
+        return GroupLabels(labels, words, frequencies)
+
+
+@dataclass(frozen=True)
+class GroupLabels:
+    """What :meth:`GroupLabeler.label` found.
+
+    Attributes
+    ----------
+    labels:
+        ``{group: {"label", "label_en", "label_zh"}}``.
+    words:
+        ``{lang: {group: [(word, score), ...]}}``, c-TF-IDF of the group's documents in that
+        language.
+    frequencies:
+        Document frequencies of words and phrases per group (for :func:`generic_share`).
+    """
+
+    labels: dict[int, dict[str, str]]
+    words: dict[str, dict[int, list[tuple[str, float]]]]
+    frequencies: WordFrequencies
+
+    def generic_share(self) -> float:
+        """Share of the ``label`` units that are generic (0 when there are none)."""
+        units = [
+            (group, [u for part in row["label"].split(" / ") for u in part.split(" · ") if u])
+            for group, row in self.labels.items()
+        ]
+        return generic_share(units, self.frequencies)

@@ -131,14 +131,9 @@ def topic_table(
     per_language: dict[str, dict[int, list[tuple[str, float]]]],
     label_words: int,
     top_n: int,
-    frequencies: Any = None,
-    label_language: str = "auto",
+    labels: dict[int, dict[str, str]] | None = None,
 ) -> pd.DataFrame:
     """One row per topic (``-1`` first when present): size, label, words, language shares.
-
-    Labels skip generic words and follow ``label_language`` when ``frequencies`` (a
-    :class:`topics.represent.labels.WordFrequencies`) is given; see
-    :mod:`topics.represent.labels`.
 
     Parameters
     ----------
@@ -151,7 +146,11 @@ def topic_table(
     per_language:
         From :func:`topics.represent.bilingual.language_words`.
     label_words, top_n:
-        Words in a label and in the ``words`` columns.
+        Words in a plain label, and in the ``words`` columns.
+    labels:
+        ``{topic: {label, label_en, label_zh}}`` from
+        :meth:`topics.represent.labels.GroupLabeler.label`; without, labels are the first
+        ``label_words`` words.
 
     Returns
     -------
@@ -159,18 +158,7 @@ def topic_table(
         Columns ``topic, size, label, words, share_zh, share_en, label_en, words_en,
         label_zh, words_zh``.
     """
-    from topics.represent.labels import combine, distinctive, resolve_label_language
-
     langs = np.asarray(corpus.langs)
-    shares = {lang: float((langs == lang).mean()) if len(langs) else 0.0 for lang in ("zh", "en")}
-    language = resolve_label_language(label_language, shares)
-    side_words = max(2, label_words - 1) if language == "both" else label_words
-
-    def label_of(ranked: list[tuple[str, float]], topic: int, n: int, fallback: bool = True) -> str:
-        if frequencies is None:
-            return join_label(ranked, n)
-        return " · ".join(distinctive(ranked, topic, frequencies, n, fallback))
-
     frame = pd.DataFrame(
         {"topic": np.asarray(assignments), "zh": langs == "zh", "en": langs == "en"}
     )
@@ -192,19 +180,9 @@ def topic_table(
         }
         for lang in ("en", "zh"):
             lang_words = per_language.get(lang, {}).get(topic, []) if topic != OUTLIER else []
-            row[f"label_{lang}"] = label_of(lang_words, topic, side_words)
+            row[f"label_{lang}"] = join_label(lang_words, label_words)
             row[f"words_{lang}"] = " | ".join(w for w, _ in lang_words)
-        if topic != OUTLIER and frequencies is not None:
-            # The label is made of the per-language labels, so it never contradicts them; a
-            # side without one distinctive word is left out rather than filled with generic ones.
-            strict = {
-                lang: label_of(per_language.get(lang, {}).get(topic, []), topic, side_words, False)
-                for lang in ("en", "zh")
-            }
-            row["label"] = (
-                combine(strict["en"], strict["zh"], language)
-                or combine(row["label_en"], row["label_zh"], language)
-                or label_of(words.get(topic, []), topic, label_words)
-            )
+        if topic != OUTLIER and labels is not None and topic in labels:
+            row.update(labels[topic])
         rows.append(row)
     return pd.DataFrame(rows)
