@@ -256,3 +256,61 @@ def test_topic_list_groups_fine_topics_under_their_overview_group(
             group = documents.loc[documents["topic"] == topic, overview].iloc[0]
             assert group_label[group] == current
     assert plotted(page, "#plot-layers")
+
+
+def test_map_names_overview_groups_zoomed_out_and_topics_zoomed_in(
+    open_page, layered_report: Path
+) -> None:
+    """Issue 10: layer-aware map labels, and search results that show both levels."""
+    run_dir = layered_report.parent
+    layers = pd.read_csv(run_dir / "layers.csv", keep_default_na=False, na_values=[""])
+    overview = layers[layers["layer"] == layers["layer"].max()]
+    page = open_page(layered_report).page
+    page.wait_for_function("() => document.getElementById('plot-document_map').dataset.labels")
+    visible = (
+        "() => { const d = document.getElementById('plot-document_map').data;"
+        " const v = r => d.find(t => t.meta && t.meta.role === r).visible;"
+        " return [v('group-labels'), v('labels')]; }"
+    )
+    assert page.evaluate(visible) == [True, False]
+    shown = page.evaluate(
+        "() => document.getElementById('plot-document_map').data"
+        ".find(t => t.meta && t.meta.role === 'group-labels').text"
+    )
+    assert shown and all(
+        any(label.startswith(text.split(" · ")[0]) for label in overview["label"])
+        for text in shown
+    )
+    # Zoom to a fifth of the map: the fine topics' names replace the groups'.
+    page.evaluate(
+        "() => { const div = document.getElementById('plot-document_map');"
+        " const x = div.layout.xaxis.range, y = div.layout.yaxis.range;"
+        " return Plotly.relayout(div, {'xaxis.range': [x[0], x[0] + (x[1] - x[0]) / 5],"
+        " 'yaxis.range': [y[0], y[0] + (y[1] - y[0]) / 5]}); }"
+    )
+    page.wait_for_function(
+        "() => document.getElementById('plot-document_map').dataset.labels === 'fine'"
+    )
+    assert page.evaluate(visible) == [False, True]
+    page.evaluate(
+        "() => Plotly.relayout(document.getElementById('plot-document_map'),"
+        " {'xaxis.autorange': true, 'yaxis.autorange': true})"
+    )
+    page.wait_for_function(
+        "() => document.getElementById('plot-document_map').dataset.labels === 'overview'"
+    )
+    # A search result names the document's overview group and its fine topic.
+    documents = pd.read_parquet(run_dir / "documents.parquet")
+    word = "the"
+    assert search(page, word) > 0
+    first = page.locator("#search-results li .doc-sub").first.inner_text()
+    assert " › " in first
+    group_text, topic_text = first.split(" · ", 1)[1].split(" › ", 1)
+    topic = int(topic_text.split(" · ")[0])
+    group = documents.loc[documents["topic"] == topic, layers_column(run_dir)].iloc[0]
+    label = overview.loc[overview["id"] == group, "label"].iloc[0]
+    assert label.startswith(group_text.rstrip("…"))
+
+
+def layers_column(run_dir: Path) -> str:
+    return json.loads((run_dir / "manifest.json").read_text("utf-8"))["overview"]

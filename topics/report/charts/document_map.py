@@ -23,6 +23,29 @@ def _scaled(coords: np.ndarray) -> np.ndarray:
     return np.round((coords - low) / span * 100.0, 2)
 
 
+def _overview_labels(data: RunData, coords: np.ndarray, topics: np.ndarray) -> go.Scatter | None:
+    """Names of the overview groups at the median of their documents (``None``: no layers)."""
+    from topics.report.payload import overview_groups
+
+    group_of, groups = overview_groups(data)
+    if not groups:
+        return None
+    document_groups = np.array([group_of.get(int(t), OUTLIER) for t in topics])
+    shown = [g for g in groups if (document_groups == g["id"]).any()][:MAX_MAP_LABELS]
+    centres = [np.median(coords[document_groups == g["id"]], axis=0) for g in shown]
+    return go.Scatter(
+        x=[round(float(c[0]), 2) for c in centres],
+        y=[round(float(c[1]), 2) for c in centres],
+        text=[esc(short(" · ".join(g["label"].split(" · ")[:2]), 30)) for g in shown],
+        mode="text",
+        textfont={"size": 14, "color": "#102a43"},
+        hoverinfo="skip",
+        showlegend=False,
+        name="overview labels",
+        meta={"role": "group-labels"},
+    )
+
+
 @charts.register("document_map")
 def document_map(data: RunData) -> go.Figure | None:
     """Scatter of documents by topic; hover text is filled in by the page from its table.
@@ -87,6 +110,12 @@ def document_map(data: RunData) -> go.Figure | None:
             meta={"role": "labels"},
         )
     )
+    group_labels = _overview_labels(data, coords, topics)
+    if group_labels is not None:
+        # Zoomed out the map names the overview groups; the page swaps in the fine topics'
+        # names when the view is zoomed in (report.js, zoomLabels).
+        traces[-1].visible = False
+        traces.append(group_labels)
     traces.append(
         go.Scattergl(
             x=[],

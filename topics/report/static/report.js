@@ -82,6 +82,18 @@
     return topic + " · " + (info ? info.label : "Topic " + topic);
   }
 
+  // "overview group › fine topic" when the run has topic layers, else the topic alone.
+  function bothLevels(topic) {
+    var info = topicInfo(topic), groups = state.run.groups || [];
+    if (!info || info.group === undefined || info.group === null) return topicLabel(topic);
+    for (var i = 0; i < groups.length; i++) {
+      if (groups[i].id === info.group) {
+        return clip(groups[i].label || "group " + info.group, 36) + " › " + topicLabel(topic);
+      }
+    }
+    return topicLabel(topic);
+  }
+
   function docHeading(row) {
     var d = state.docs, title = d.title[row];
     return title ? title : clip((d.text[row] || "").split(/\s+/).slice(0, 12).join(" "), 90);
@@ -90,7 +102,7 @@
   function hoverText(row) {
     var d = state.docs, text = d.text[row] || "";
     var snippet = clip(text, 200);
-    var meta = [d.lang[row] || "?", "topic " + topicLabel(d.topic[row])];
+    var meta = [d.lang[row] || "?", "topic " + bothLevels(d.topic[row])];
     if (d.date && d.date[row]) meta.push(d.date[row]);
     return "<b>" + wrapLines(clip(docHeading(row), 110), 64).map(escapeHtml).join("<br>") +
       "</b><br>" + wrapLines(snippet, 64).map(escapeHtml).join("<br>") +
@@ -139,11 +151,36 @@
       var point = event.points && event.points[0];
       if (point && typeof point.customdata === "number") showDocument(point.customdata);
     });
+    zoomLabels(div);
     var toggle = byId("show-outliers");
     if (state.outlierIndex < 0) toggle.parentNode.hidden = true;
     toggle.addEventListener("change", function () {
       Plotly.restyle(div, { visible: toggle.checked }, [state.outlierIndex]);
     });
+  }
+
+  // Overview group names on the whole map, fine topic names once the view is zoomed in to
+  // less than half of the map's width or height (runs with topic layers only).
+  function zoomLabels(div) {
+    var fine = -1, groups = -1;
+    div.data.forEach(function (t, i) {
+      var role = t.meta && t.meta.role;
+      if (role === "labels") fine = i;
+      if (role === "group-labels") groups = i;
+    });
+    if (fine < 0 || groups < 0) return;
+    var full = null;
+    function span(axis) { return Math.abs(axis.range[1] - axis.range[0]); }
+    function update() {
+      var layout = div.layout;
+      if (!full) full = [span(layout.xaxis), span(layout.yaxis)];
+      var zoomed = span(layout.xaxis) < full[0] / 2 || span(layout.yaxis) < full[1] / 2;
+      if (div.dataset.labels === (zoomed ? "fine" : "overview")) return;
+      div.dataset.labels = zoomed ? "fine" : "overview";
+      Plotly.restyle(div, { visible: [zoomed, !zoomed] }, [fine, groups]);
+    }
+    update();
+    div.on("plotly_relayout", update);
   }
 
   async function renderFigure(name) {
@@ -231,7 +268,7 @@
     swatch.style.background = topicColor(d.topic[row]);
     button.appendChild(swatch);
     button.appendChild(el("span", "doc-heading", clip(docHeading(row), 140)));
-    var meta = (d.lang[row] || "?") + " · " + clip(topicLabel(d.topic[row]), 40);
+    var meta = (d.lang[row] || "?") + " · " + clip(bothLevels(d.topic[row]), 80);
     button.appendChild(el("span", "doc-sub", meta));
     button.dataset.row = String(row);
     button.addEventListener("click", function () { showDocument(row); });
