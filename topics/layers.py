@@ -158,7 +158,7 @@ def layers_table(
     topic_table: pd.DataFrame,
     labeler: GroupLabeler,
     top_n: int,
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, dict[str, float]]:
     """``layers.csv``: every node — ``layer, id, parent, size, label, label_en, label_zh, words``.
 
     Layer 0 holds the fine topics (labels from the topic table), layer 1.. the coarser groups;
@@ -168,6 +168,7 @@ def layers_table(
     ``topics.label_language``), and ``words`` is their c-TF-IDF over all their documents.
     """
     rows = []
+    generic: dict[str, float] = {}
     fine = topic_table[topic_table["topic"] != OUTLIER]
     for record in fine.to_dict("records"):
         topic = int(record["topic"])
@@ -186,7 +187,9 @@ def layers_table(
     for level, column in enumerate(layers.columns, start=1):
         groups = per_document[column]
         words = group_words(labeler.document_term, labeler.vocabulary, groups, top_n)
-        labels = labeler.label(groups, words).labels
+        found = labeler.label(groups, words)
+        labels = found.labels
+        generic[column] = found.generic_share()
         coarser = layers.parents[level] if level < len(layers.parents) else None
         # A group's parent: that of any one of its fine topics (the layers nest).
         member = {g: t for t, g in layers.parents[level - 1].items()}
@@ -205,4 +208,4 @@ def layers_table(
     table = pd.DataFrame(rows, columns=["layer", "id", "parent", "size", "label", "label_en",
                                         "label_zh", "words"])  # fmt: skip
     table["parent"] = table["parent"].astype("Int64")
-    return table
+    return table, generic

@@ -298,7 +298,7 @@ def _run(config: RunConfig, clock: _Clock, engine: Engine) -> RunResult:
             config.topics.layers,
         )
         layer_columns = layers.of_documents(topics.assignments)
-        layer_table = layers_table(
+        layer_table, layer_generic = layers_table(
             layers,
             layer_columns,
             topics.table,
@@ -358,6 +358,11 @@ def _run(config: RunConfig, clock: _Clock, engine: Engine) -> RunResult:
         manifest["counts"]["assigned"] = 0 if assigned is None else len(assigned.rest)
         manifest["layers"] = ["topic", *layers.columns]  # fine → coarse
         manifest["overview"] = manifest["layers"][-1]
+        # Issue 10's label target holds for every layer, not only the fine topics.
+        manifest["layer_generic_label_share"] = {
+            "topic": topics.generic_label_share,
+            **layer_generic,
+        }
         manifest["cache"] = {
             "embeddings": "hit" if embeddings.from_cache else "miss",
             "umap": "hit" if reduced.from_cache else "miss",

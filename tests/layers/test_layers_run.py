@@ -66,3 +66,38 @@ def test_dashboard_shows_the_layers_as_a_sunburst(layered_run) -> None:
     for parent in set(parent_of.values()) - {""}:
         children = [n for n, p in parent_of.items() if p == parent]
         assert sum(value_of[c] for c in children) == value_of[parent]
+
+
+def test_every_layer_label_is_distinctive(layered_run) -> None:
+    """Issue 10: <= 10% generic label units on every layer, recomputed here from the run."""
+    import numpy as np
+    from scipy import sparse
+
+    from topics.represent.labels import WordFrequencies, generic_share
+    from topics.represent.phrases import phrase_matrix
+    from topics.represent.tokens import build_vocabulary, make_vectorizer, tokenize_corpus
+
+    run_dir = layered_run.run_dir
+    manifest = json.loads((run_dir / "manifest.json").read_text("utf-8"))
+    documents = pd.read_parquet(run_dir / "documents.parquet")
+    table = pd.read_csv(run_dir / "layers.csv", keep_default_na=False, na_values=[""])
+    texts = layered_run.corpus.texts  # reading order, as documents.parquet
+    joined = tokenize_corpus(texts)
+    config = make_config(run_dir, config=ROOT / "configs" / "fast.yaml")
+    vocabulary = build_vocabulary(joined, config.topics)
+    presence, phrases = phrase_matrix(texts, joined, 2)
+    counts = sparse.hstack([make_vectorizer(vocabulary).transform(joined), presence], "csr")
+    shares = manifest["layer_generic_label_share"]
+    assert list(shares) == manifest["layers"]
+    for level, column in enumerate(manifest["layers"]):
+        frequencies = WordFrequencies(
+            counts, vocabulary + phrases, np.asarray(documents[column], dtype=np.int64)
+        )
+        nodes = table[table["layer"] == level]
+        units = [
+            (int(group), [u for part in label.split(" / ") for u in part.split(" · ") if u])
+            for group, label in zip(nodes["id"], nodes["label"], strict=True)
+        ]
+        share = generic_share(units, frequencies)
+        assert share == pytest.approx(shares[column], abs=1e-4), column
+        assert share <= 0.10, column
