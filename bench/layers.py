@@ -1,9 +1,13 @@
-"""Topic layers (issue 10): groups and NMI per layer against every reference labelling.
+"""Topic layers (issue 10): every layer against every reference labelling, and an anchor.
 
 Full bench corpora with the ``fast`` preset (and ``--preset default`` for USE); each corpus's
 reference labellings: CSL ``label`` (67 disciplines) and ``label_coarse`` (13), OHSUMED
-``label`` (23), arXiv ``label_archive`` (18) and ``label`` (123 categories). NMI over all
-documents, outliers one cluster.
+``label`` (23), arXiv ``label_archive`` (18) and ``label`` (123 categories). Per layer: groups,
+NMI over all documents (outliers one cluster), NPMI of the top-10 words, diversity of the
+top-25, and the share of generic label units (the run's ``layer_generic_label_share``). The
+anchor is plain BERTopic with its defaults on the same vectors (``bench/quality.py``'s
+``run_bertopic``), scored by the same code (``bench/quality.py``'s ``score_system``, one
+reference tokenization for both).
 
 Usage: ``python bench/layers.py [--preset fast]``; writes
 ``bench/results/layers_<preset>.{json,md}``.
@@ -16,6 +20,7 @@ import gzip
 import json
 import os
 import platform
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -25,10 +30,15 @@ import pandas as pd
 from sklearn.metrics import normalized_mutual_info_score
 
 from topics.config import load_config
+from topics.corpus import load_corpus
 from topics.pipeline import run_pipeline
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from quality import reference_sets, run_bertopic, score_system  # noqa: E402
+
 DATA = ROOT.parent / "shared" / "data" / "bench"
 CORPORA = {
     "csl_zh": ("csl_zh.jsonl.gz", ["label", "label_coarse"]),
@@ -62,43 +72,85 @@ def bench_corpus(name: str, preset: str, work: Path) -> dict:
     documents = pd.read_parquet(result.run_dir / "documents.parquet")
     documents = documents.drop(columns=[c for c in fields if c in documents.columns])
     merged = documents.merge(references(DATA / file, fields), on="id", how="left")
+    table = pd.read_csv(result.run_dir / "layers.csv", keep_default_na=False, na_values=[""])
+    anchor = run_bertopic(
+        preset, str(DATA / file), fields[0], str(work / "cache"), name == "csl_zh", 42
+    )
+    # The anchor's rows follow load_corpus's order; ours are documents.parquet's (the same).
+    assert load_corpus(config.corpus).ids == documents["id"].tolist()
+    sets = reference_sets(documents["text"].tolist(), [anchor.pop("analyzer_tokens")])
+    shares = result.manifest["layer_generic_label_share"]
     rows = []
-    for column in result.manifest["layers"]:
-        row = {"layer": column, "groups": int(len(set(merged[column]) - {-1}))}
-        for field in fields:
-            truth = merged[field].fillna("none").astype(str)
-            row[f"nmi_{field}"] = round(
-                float(normalized_mutual_info_score(truth, merged[column])), 4
-            )
-        rows.append(row)
+    for level, column in enumerate(result.manifest["layers"]):
+        nodes = table[table["layer"] == level]
+        words = {
+            int(g): str(w).split(" | ") for g, w in zip(nodes["id"], nodes["words"], strict=True)
+        }
+        scores = score_system({"assignments": merged[column].tolist(), "words": words}, sets, None)
+        rows.append(_row(column, scores, merged[column], merged, fields, shares.get(column)))
+    scores = score_system(anchor, sets, None)
+    rows.append(_row("plain BERTopic", scores, pd.Series(anchor["assignments"]), merged, fields))
     return {
         "documents": len(documents),
         "rows": rows,
-        "generic_label_share": result.manifest["metrics"].get("generic_label_share"),
         "labels": pd.read_csv(result.run_dir / "topics.csv")["label"].head(6).tolist(),
+        "overview_labels": table[table["layer"] == table["layer"].max()]["label"].head(6).tolist(),
         "seconds": result.manifest["timings"],
     }
+
+
+def _row(
+    name: str,
+    scores: dict,
+    assignments: pd.Series,
+    merged: pd.DataFrame,
+    fields: list[str],
+    generic: float | None = None,
+) -> dict:
+    row = {
+        "layer": name,
+        "groups": int(len(set(assignments) - {-1})),
+        "npmi": scores.get("npmi"),
+        "diversity": scores.get("diversity"),
+        "generic": generic,
+    }
+    for field in fields:
+        truth = merged[field].fillna("none").astype(str)
+        row[f"nmi_{field}"] = round(
+            float(normalized_mutual_info_score(truth, assignments.to_numpy())), 4
+        )
+    return row
 
 
 def markdown(report: dict) -> str:
     lines = [
         f"# Topic layers, `{report['preset']}` preset (`bench/layers.py`)",
         "",
-        f"{report['date']} · {report['machine']} · full corpora; NMI over all documents.",
+        f"{report['date']} · {report['machine']} · full corpora; NMI over all documents "
+        "(outliers one cluster); NPMI top-10, diversity top-25 over one reference "
+        "tokenization; generic = share of label units that do not tell their group apart. "
+        "Anchor: plain BERTopic (defaults) on the same vectors.",
         "",
-        "| corpus | layer | groups | NMI per reference labelling |",
-        "|---|---|---:|---|",
+        "| corpus | layer | groups | NMI per reference labelling | NPMI | diversity | generic |",
+        "|---|---|---:|---|---:|---:|---:|",
     ]
+
+    def number(value: float | None, pattern: str) -> str:
+        return "–" if value is None else format(value, pattern)
+
     for name, entry in report["corpora"].items():
         for row in entry["rows"]:
             scores = ", ".join(f"{k[4:]} {v:.3f}" for k, v in row.items() if k.startswith("nmi_"))
             lines.append(
-                f"| {name} ({entry['documents']}) | {row['layer']} | {row['groups']} | {scores} |"
+                f"| {name} ({entry['documents']}) | {row['layer']} | {row['groups']} | {scores} "
+                f"| {number(row.get('npmi'), '.3f')} | {number(row.get('diversity'), '.2f')} "
+                f"| {number(row.get('generic'), '.1%')} |"
             )
-    lines += ["", "| corpus | generic label units | first labels |", "|---|---:|---|"]
+    lines += ["", "| corpus | first topic labels | first overview labels |", "|---|---|---|"]
     for name, entry in report["corpora"].items():
-        shown = "; ".join(str(label) for label in entry["labels"][:4])
-        lines.append(f"| {name} | {entry['generic_label_share']:.1%} | {shown} |")
+        topics = "; ".join(str(label) for label in entry["labels"][:4])
+        overview = "; ".join(str(label) for label in entry.get("overview_labels", [])[:4])
+        lines.append(f"| {name} | {topics} | {overview} |")
     return "\n".join(lines) + "\n"
 
 

@@ -149,3 +149,28 @@ def test_align_translation_labels_keeps_pairs_together() -> None:
     aligned = align_translation_labels(labels, ids, duplicate_of)
     assert aligned.tolist() == [0, 2, 0, 2, 1]
     assert labels.tolist() == [0, -1, 1, 2, 1], "input is not modified"
+
+
+# pynndescent warns that a 30-point graph is too small to be sure of every neighbour.
+@pytest.mark.filterwarnings("ignore:Failed to correctly find n_neighbors")
+def test_large_searches_are_approximate_and_find_the_same_pairs(
+    pairs, vectors, monkeypatch
+) -> None:
+    """Above EXACT_PAIRS query × key pairs the search is pynndescent's (issue 9, item 4)."""
+    from topics.assign import knn
+
+    order = [(i, "zh") for i in range(COMPLETE)] + [(i, "en") for i in range(COMPLETE)]
+    ids, texts, langs, matrix = corpus_of(pairs, vectors, order)
+    exact = find_translation_duplicates(ids, texts, langs, matrix)
+    built: list[int] = []
+    original = knn.ApproximateIndex.__init__
+
+    def counting_init(self, core, seed):  # noqa: ANN001 (the real constructor, counted)
+        built.append(len(core))
+        original(self, core, seed)
+
+    monkeypatch.setattr(knn, "EXACT_PAIRS", 100)  # 30 × 30 pairs: above it
+    monkeypatch.setattr(knn.ApproximateIndex, "__init__", counting_init)
+    approximate = find_translation_duplicates(ids, texts, langs, matrix)
+    assert built == [COMPLETE, COMPLETE]  # one graph per direction
+    assert approximate == exact

@@ -278,8 +278,7 @@ def test_map_names_overview_groups_zoomed_out_and_topics_zoomed_in(
         ".find(t => t.meta && t.meta.role === 'group-labels').text"
     )
     assert shown and all(
-        any(label.startswith(text.split(" · ")[0]) for label in overview["label"])
-        for text in shown
+        any(label.startswith(text.split(" · ")[0]) for label in overview["label"]) for text in shown
     )
     # Zoom to a fifth of the map: the fine topics' names replace the groups'.
     page.evaluate(

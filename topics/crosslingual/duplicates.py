@@ -205,6 +205,24 @@ def nearest_neighbours(
     return best_index, best_sim
 
 
+def top_match(
+    queries: np.ndarray, keys: np.ndarray, block_rows: int = 2048
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`nearest_neighbours` up to ``EXACT_PAIRS`` query × key pairs, approximate beyond.
+
+    The exact search costs ``n_zh × n_en`` dot products: at 500k documents per language that is
+    hours on two cores. Beyond :data:`topics.assign.knn.EXACT_PAIRS` pairs a pynndescent graph
+    over the keys answers each query instead (a missed pair leaves two documents unpaired; it
+    never pairs wrong ones, since pairs must still be mutual and pass the same thresholds).
+    """
+    from topics.assign import knn
+
+    if len(queries) * len(keys) <= knn.EXACT_PAIRS or len(keys) < 2:
+        return nearest_neighbours(queries, keys, block_rows)
+    found = knn.ApproximateIndex(keys, seed=0).query(queries, 1)
+    return found.indices[:, 0], found.similarities[:, 0]
+
+
 def unit_rows(vectors: np.ndarray) -> np.ndarray:
     """float32 rows scaled to unit length (zero rows stay zero)."""
     matrix = np.asarray(vectors, dtype=np.float32)
@@ -249,8 +267,8 @@ def translation_candidates(
     if len(zh_rows) == 0 or len(en_rows) == 0:
         return []
     unit = unit_rows(vectors)
-    zh_best, zh_sim = nearest_neighbours(unit[zh_rows], unit[en_rows], block_rows)
-    en_best, _ = nearest_neighbours(unit[en_rows], unit[zh_rows], block_rows)
+    zh_best, zh_sim = top_match(unit[zh_rows], unit[en_rows], block_rows)
+    en_best, _ = top_match(unit[en_rows], unit[zh_rows], block_rows)
     mutual = (en_best[zh_best] == np.arange(len(zh_rows))) & (zh_sim >= min_similarity)
     pairs = [
         (int(zh_rows[z]), int(en_rows[zh_best[z]]), float(zh_sim[z]))
