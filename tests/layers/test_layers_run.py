@@ -68,6 +68,35 @@ def test_dashboard_shows_the_layers_as_a_sunburst(layered_run) -> None:
         assert sum(value_of[c] for c in children) == value_of[parent]
 
 
+def test_breakdowns_switch_between_layers_with_right_counts(layered_run) -> None:
+    """Issue 10: the language breakdown by fine topics and by every coarser layer."""
+    from tests.report.test_report_build import data_blocks
+
+    run_dir = layered_run.run_dir
+    manifest = json.loads((run_dir / "manifest.json").read_text("utf-8"))
+    documents = pd.read_parquet(run_dir / "documents.parquet")
+    spec = json.loads(data_blocks((run_dir / "index.html").read_text("utf-8"))["fig-languages"])
+    buttons = spec["layout"]["updatemenus"][0]["buttons"]
+    assert len(buttons) == len(manifest["layers"])
+    assert buttons[0]["label"] == "fine topics" and buttons[-1]["label"].startswith("overview")
+    for index, (button, column) in enumerate(zip(buttons, manifest["layers"], strict=True)):
+        shown = [t for t, visible in zip(spec["data"], button["args"][0]["visible"], strict=True)
+                 if visible]  # fmt: skip
+        assert shown and all(t["meta"]["view"] == index for t in shown)
+        # The page opens on the fine topics.
+        assert all((t.get("visible", True) is True) == (index == 0) for t in shown)
+        # Bar lengths per group and language are the documents' own counts.
+        expected = documents.groupby([column, "lang"]).size().to_dict()
+        language_code = {"Chinese": "zh", "English": "en", "Other": "other"}
+        found = {}
+        for trace in shown:
+            for name, count in zip(trace["y"], trace["x"], strict=True):
+                group = -1 if name == "Outliers" else int(name.split(" · ")[0])
+                if count:
+                    found[(group, language_code[trace["name"]])] = count
+        assert found == expected, column
+
+
 def test_every_layer_label_is_distinctive(layered_run) -> None:
     """Issue 10: <= 10% generic label units on every layer, recomputed here from the run."""
     import numpy as np

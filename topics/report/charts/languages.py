@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import plotly.graph_objects as go
 
 from topics.registry import charts
-from topics.report.charts._common import figure, topic_name
+from topics.report.charts._common import figure
+from topics.report.charts._views import View, by_view
 from topics.report.data import OUTLIER, RunData
 
 LANGUAGE_COLORS = {"zh": "#d1495b", "en": "#00798c", "other": "#edae49"}
@@ -15,6 +17,8 @@ LANGUAGE_NAMES = {"zh": "Chinese", "en": "English", "other": "Other"}
 @charts.register("languages")
 def languages(data: RunData) -> go.Figure | None:
     """Stacked horizontal bars, one bar per topic (largest first), one colour per language.
+
+    With topic layers, a menu switches the bars to any coarser layer's groups.
 
     Parameters
     ----------
@@ -29,10 +33,24 @@ def languages(data: RunData) -> go.Figure | None:
     documents = data.documents
     if len(documents) == 0:
         return None
-    counts = documents.groupby(["topic", "lang"]).size().unstack(fill_value=0)
+    traces, layout = by_view(data, lambda view: _bars(view, documents["lang"]))
+    return figure(
+        traces,
+        barmode="stack",
+        xaxis={"title": {"text": "documents"}, "showgrid": True},
+        yaxis={"autorange": "reversed", "automargin": True},
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        margin={"l": 10, "r": 10, "t": 30, "b": 40},
+        **layout,
+    )
+
+
+def _bars(view: View, langs: pd.Series) -> tuple[list[go.Bar], dict]:
+    """One bar per group of ``view`` (largest first), one colour per language."""
+    counts = pd.crosstab(view.groups.to_numpy(), langs.to_numpy())
     sizes = counts.sum(axis=1)
     order = sorted(counts.index, key=lambda t: (t == OUTLIER, -int(sizes[t]), t))
-    names = [topic_name(data, int(t), 36) for t in order]
+    names = [view.name(int(t)) for t in order]
     traces = []
     for lang in [*LANGUAGE_COLORS, *sorted(set(counts.columns) - set(LANGUAGE_COLORS))]:
         if lang not in counts.columns:
@@ -47,12 +65,4 @@ def languages(data: RunData) -> go.Figure | None:
                 hovertemplate="%{y}<br>%{x} documents<extra>%{fullData.name}</extra>",
             )
         )
-    return figure(
-        traces,
-        barmode="stack",
-        height=max(220, 24 * len(order) + 80),
-        xaxis={"title": {"text": "documents"}, "showgrid": True},
-        yaxis={"autorange": "reversed", "automargin": True},
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
-        margin={"l": 10, "r": 10, "t": 30, "b": 40},
-    )
+    return traces, {"height": max(220, 24 * len(order) + 80)}

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from topics.registry import charts
-from topics.report.charts._common import OUTLIER_COLOR, figure, topic_color, topic_name
+from topics.report.charts._common import OUTLIER_COLOR, figure, topic_color
+from topics.report.charts._views import View, by_view
 from topics.report.data import OUTLIER, RunData
 
 # More topics than this become one "other topics" band: a stack of 100 bands is unreadable.
@@ -61,17 +63,38 @@ def over_time(data: RunData) -> go.Figure | None:
     years = dates[known].dt.year
     freq = "Y" if years.max() - years.min() >= 3 else "M"
     periods = dates[known].dt.to_period(freq).astype(str)
-    topics = data.documents["topic"][known.to_numpy()].to_numpy(dtype=int)
-    sizes = data.sizes()
-    ranked = sorted({int(t) for t in topics if t != OUTLIER}, key=lambda t: (-sizes.get(t, 0), t))
+    rows = known.to_numpy()
+    traces, layout = by_view(data, lambda view: (_bands(view, rows, periods), {}))
+    return figure(
+        traces,
+        height=380,
+        barmode="stack",
+        bargap=0.15,
+        xaxis={"title": {"text": "year" if freq == "Y" else "month"}, "type": "category"},
+        yaxis={"title": {"text": "documents"}, "showgrid": True},
+        legend={"font": {"size": 11}},
+        margin={"l": 10, "r": 10, "t": 10, "b": 40},
+        **layout,
+    )
+
+
+def _bands(view: View, rows: np.ndarray, periods: pd.Series) -> list[go.Bar]:
+    """Documents per period of the largest groups of ``view``, the rest in one band."""
+    groups = view.groups.to_numpy(dtype=int)
+    sizes = pd.Series(groups).value_counts()
+    groups = groups[rows]
+    ranked = sorted(
+        {int(g) for g in groups if g != OUTLIER}, key=lambda g: (-int(sizes.get(g, 0)), g)
+    )
     kept = set(ranked[:MAX_TOPIC_BANDS])
-    bands = pd.Series([t if t in kept or t == OUTLIER else -2 for t in topics], index=periods.index)
+    bands = pd.Series([g if g in kept or g == OUTLIER else -2 for g in groups], index=periods.index)
     table = pd.crosstab(periods, bands).sort_index()
     traces = []
     for band in [*ranked[:MAX_TOPIC_BANDS], -2, OUTLIER]:
         if band not in table.columns:
             continue
-        name = "Other topics" if band == -2 else topic_name(data, band, 32)
+        other = "Other topics" if view.title == "fine topics" else "Other groups"
+        name = other if band == -2 else view.name(band, 32)
         color = "#cbd2d9" if band == -2 else OUTLIER_COLOR if band == OUTLIER else topic_color(band)
         traces.append(
             go.Bar(
@@ -82,13 +105,4 @@ def over_time(data: RunData) -> go.Figure | None:
                 hovertemplate="%{x}: %{y} documents<extra>%{fullData.name}</extra>",
             )
         )
-    return figure(
-        traces,
-        height=380,
-        barmode="stack",
-        bargap=0.15,
-        xaxis={"title": {"text": "year" if freq == "Y" else "month"}, "type": "category"},
-        yaxis={"title": {"text": "documents"}, "showgrid": True},
-        legend={"font": {"size": 11}},
-        margin={"l": 10, "r": 10, "t": 10, "b": 40},
-    )
+    return traces
