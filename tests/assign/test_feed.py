@@ -173,7 +173,7 @@ def test_bad_assign_is_one_line_and_leaves_the_run_untouched(
         "id reused with other text": (run_dir, conflict, [], first["id"]),
         "other backend": (run_dir, tmp / "run.jsonl", ["embedding.backend=static"], "embedded"),
         "not a run folder": (tmp_path, tmp / "run.jsonl", [], "not a run folder"),
-        "no such corpus": (run_dir, tmp_path / "missing.jsonl", [], "missing.jsonl"),
+        "no such corpus": (run_dir, tmp_path / "missing.jsonl", [], "FILES: '"),
     }[case]
     args = ["assign", str(target), str(corpus), "--set", f"cache.dir={tmp / 'cache'}"]
     for override in extra:

@@ -68,7 +68,9 @@ def _directory_files(directory: Path, corpus_format: str) -> list[tuple[Path, st
     return found
 
 
-def expand_paths(paths: list[str], corpus_format: str = "auto") -> list[tuple[Path, str]]:
+def expand_paths(
+    paths: list[str], corpus_format: str = "auto", source: str = "corpus.paths"
+) -> list[tuple[Path, str]]:
     """Turn ``corpus.paths`` entries into ``(file, format)`` pairs, in reading order.
 
     Parameters
@@ -79,6 +81,8 @@ def expand_paths(paths: list[str], corpus_format: str = "auto") -> list[tuple[Pa
         ``"auto"`` to choose each file's reader by its suffix, or a format name to use for
         every explicitly named file (directories and globs then keep only files with that
         format's suffixes).
+    source:
+        What the entries are called in error messages (``topics assign`` names its argument).
 
     Returns
     -------
@@ -97,7 +101,7 @@ def expand_paths(paths: list[str], corpus_format: str = "auto") -> list[tuple[Pa
             chosen = format_for_path(path) if corpus_format == "auto" else corpus_format
             if chosen is None:
                 raise InputError(
-                    f"corpus.paths: '{entry}' is not a supported file type; corpus.format "
+                    f"{source}: '{entry}' is not a supported file type; corpus.format "
                     f"'auto' reads {_supported_list()}. Set corpus.format to read it anyway."
                 )
             found = [(path, chosen)]
@@ -112,7 +116,7 @@ def expand_paths(paths: list[str], corpus_format: str = "auto") -> list[tuple[Pa
                 elif candidate.is_file() and (chosen := _format_of(candidate, corpus_format)):
                     found.append((candidate, chosen))
         else:
-            raise InputError(f"corpus.paths: '{entry}' does not exist.")
+            raise InputError(f"{source}: '{entry}' does not exist.")
         if not found:
             wanted = (
                 _supported_list()
@@ -120,7 +124,7 @@ def expand_paths(paths: list[str], corpus_format: str = "auto") -> list[tuple[Pa
                 else "/".join(FORMAT_SUFFIXES[corpus_format])
             )
             raise InputError(
-                f"corpus.paths: '{entry}' matches no readable files (looked for {wanted})."
+                f"{source}: '{entry}' matches no readable files (looked for {wanted})."
             )
         pairs.extend(found)
     unique: dict[Path, tuple[Path, str]] = {}
