@@ -33,16 +33,24 @@ def _overview_labels(data: RunData, coords: np.ndarray, topics: np.ndarray) -> g
     document_groups = np.array([group_of.get(int(t), OUTLIER) for t in topics])
     shown = [g for g in groups if (document_groups == g["id"]).any()][:MAX_MAP_LABELS]
     centres = [np.median(coords[document_groups == g["id"]], axis=0) for g in shown]
+    labels = [g["label"] for g in shown]
+    return _names(centres, labels, 30, 14, "#102a43", "group-labels")
+
+
+def _names(
+    centres: list[np.ndarray], labels: list[str], limit: int, size: int, color: str, role: str
+) -> go.Scatter:
+    """A text-only trace: the first two units of each label at its centre."""
     return go.Scatter(
         x=[round(float(c[0]), 2) for c in centres],
         y=[round(float(c[1]), 2) for c in centres],
-        text=[esc(short(" · ".join(g["label"].split(" · ")[:2]), 30)) for g in shown],
+        text=[esc(short(" · ".join(label.split(" · ")[:2]), limit)) for label in labels],
         mode="text",
-        textfont={"size": 14, "color": "#102a43"},
+        textfont={"size": size, "color": color},
         hoverinfo="skip",
         showlegend=False,
-        name="overview labels",
-        meta={"role": "group-labels"},
+        name=role,
+        meta={"role": role},
     )
 
 
@@ -97,19 +105,7 @@ def document_map(data: RunData) -> go.Figure | None:
         )
     named = [t for t in order if t != OUTLIER][:MAX_MAP_LABELS]
     centres = [np.median(coords[topics == t], axis=0) for t in named]
-    traces.append(
-        go.Scatter(
-            x=[round(float(c[0]), 2) for c in centres],
-            y=[round(float(c[1]), 2) for c in centres],
-            text=[esc(short(" · ".join(data.label_of(t).split(" · ")[:2]), 28)) for t in named],
-            mode="text",
-            textfont={"size": 12, "color": "#1f2933"},
-            hoverinfo="skip",
-            showlegend=False,
-            name="labels",
-            meta={"role": "labels"},
-        )
-    )
+    traces.append(_names(centres, [data.label_of(t) for t in named], 28, 12, "#1f2933", "labels"))
     group_labels = _overview_labels(data, coords, topics)
     if group_labels is not None:
         # Zoomed out the map names the overview groups; the page swaps in the fine topics'
