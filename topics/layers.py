@@ -141,14 +141,14 @@ def group_words(
 ) -> dict[int, list[tuple[str, float]]]:
     """c-TF-IDF words of each group of documents (``-1`` skipped), best first."""
     from topics.represent.bilingual import class_tfidf, top_terms
-    from topics.represent.table import group_indicator
+    from topics.represent.table import group_sums
 
     groups = np.asarray(groups, dtype=np.int64)
-    kept = np.flatnonzero(groups != OUTLIER)
-    if kept.size == 0:
+    kept = groups != OUTLIER
+    if not kept.any():
         return {}
-    ids, indicator = group_indicator(groups[kept])
-    weights = class_tfidf(indicator @ sp.csr_matrix(document_term)[kept])
+    ids, counts = group_sums(document_term, groups, keep=kept)
+    weights = class_tfidf(counts)
     return {int(group): top_terms(weights, row, vocabulary, top_n) for row, group in enumerate(ids)}
 
 

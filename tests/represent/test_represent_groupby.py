@@ -129,3 +129,19 @@ def test_representatives_keep_corpus_order_on_ties() -> None:
     centres = summaries.topic_vectors(vectors, assignments)
     ranked = summaries.representative_ids(corpus, vectors, assignments, centres)
     assert ranked == {0: ["doc-0", "doc-2", "doc-3", "doc-5", "doc-6"], 1: ["doc-1", "doc-4"]}
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_group_sums_block_by_block_equal_the_indicator_product(binary: bool, monkeypatch) -> None:
+    monkeypatch.setattr(summaries, "_BLOCK", 2)  # blocks of 8 rows: several per matrix
+    rng = np.random.default_rng(3)
+    matrix = sparse.random(30, 12, density=0.3, format="csr", random_state=3) * 5
+    groups = rng.integers(-1, 4, size=30)
+    keep = groups != -1
+    values, sums = summaries.group_sums(matrix, groups, keep=keep, binary=binary)
+    counted = matrix.copy()
+    if binary:
+        counted.data[:] = 1.0
+    expected_values, indicator = summaries.group_indicator(groups[keep])
+    np.testing.assert_array_equal(values, expected_values)
+    np.testing.assert_allclose(sums.toarray(), (indicator @ counted[keep]).toarray())

@@ -63,7 +63,7 @@ def language_words(
         ``{"en": {topic: [(word, score), ...]}, "zh": {...}}``; a topic without documents in a
         language has no entry there. English words never contain Han characters.
     """
-    from topics.represent.table import group_indicator
+    from topics.represent.table import group_sums
 
     result: dict[str, dict[int, list[tuple[str, float]]]] = {"en": {}, "zh": {}}
     if document_term is None or document_term.shape[1] == 0:
@@ -76,8 +76,9 @@ def language_words(
     if kept.size == 0:
         return result
     offset = int(assignments[kept].max()) + 1
-    classes, indicator = group_indicator(lang_codes[kept] * offset + assignments[kept])
-    counts = sparse.csr_matrix(indicator @ sparse.csr_matrix(document_term)[kept])
+    mask = np.zeros(assignments.shape[0], dtype=bool)
+    mask[kept] = True
+    classes, counts = group_sums(document_term, lang_codes * offset + assignments, keep=mask)
     weights = class_tfidf(counts)
     han = np.array([bool(_HAN.search(word)) for word in vocabulary], dtype=bool)
     for row, code in enumerate(classes.tolist()):

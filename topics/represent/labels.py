@@ -47,19 +47,25 @@ class WordFrequencies:
     """
 
     def __init__(
-        self, document_term: sparse.spmatrix, vocabulary: list[str], assignments: np.ndarray
+        self,
+        document_term: sparse.spmatrix | list[sparse.spmatrix],
+        vocabulary: list[str],
+        assignments: np.ndarray,
     ) -> None:
-        from topics.represent.table import group_indicator
+        from topics.represent.table import group_sums
 
-        present = sparse.csr_matrix(document_term, dtype=np.float64)
-        present.data[:] = 1.0
+        # Several blocks (words, phrases) are counted one by one: no stacked copy of them.
+        blocks = document_term if isinstance(document_term, list) else [document_term]
+        assignments = np.asarray(assignments, dtype=np.int64)
+        sums = [group_sums(block, assignments, binary=True) for block in blocks]
+        topics = sums[0][0]
         self.column = {word: index for index, word in enumerate(vocabulary)}
-        topics, indicator = group_indicator(np.asarray(assignments, dtype=np.int64))
         self.row = {int(t): i for i, t in enumerate(topics)}
-        self.sizes = np.asarray(indicator.sum(axis=1)).ravel()
-        self.in_topic_counts = (indicator @ present).tocsr()
+        self.sizes = np.unique(assignments, return_counts=True)[1].astype(np.float64)
+        self.in_topic_counts = sparse.hstack([counts for _, counts in sums], format="csr")
         self._row_counts: dict[int, dict[int, float]] = {}
-        self.corpus_share = np.asarray(present.sum(axis=0)).ravel() / max(present.shape[0], 1)
+        n_documents = max(assignments.shape[0], 1)
+        self.corpus_share = np.asarray(self.in_topic_counts.sum(axis=0)).ravel() / n_documents
 
     def _counts(self, row: int) -> dict[int, float]:
         counts = self._row_counts.get(row)
@@ -273,7 +279,7 @@ class GroupLabeler:
         words = language_words(self.document_term, self.vocabulary, groups, self.langs, self.top_n)
         phrases = language_words(self.presence, self.phrases, groups, self.langs, PHRASE_CANDIDATES)
         frequencies = WordFrequencies(
-            sparse.hstack([self.document_term, self.presence], format="csr"),
+            [self.document_term, self.presence],
             list(self.vocabulary) + list(self.phrases),
             groups,
         )

@@ -45,6 +45,52 @@ def group_indicator(groups: np.ndarray) -> tuple[np.ndarray, sparse.csr_matrix]:
     return values, indicator
 
 
+def group_sums(
+    matrix: sparse.spmatrix,
+    groups: np.ndarray,
+    *,
+    keep: np.ndarray | None = None,
+    binary: bool = False,
+) -> tuple[np.ndarray, sparse.csr_matrix]:
+    """Rows of ``matrix`` summed per group: ``(values, sums)`` with one row per value.
+
+    The same as ``group_indicator(groups) → indicator @ matrix`` but block by block (rows of
+    :data:`_BLOCK` × 4), so no copy of the whole matrix is made: at a million documents a
+    document-term matrix is gigabytes.
+
+    Parameters
+    ----------
+    matrix:
+        ``(documents, columns)``.
+    groups:
+        One integer group per document.
+    keep:
+        Boolean mask of the documents to count (default: all).
+    binary:
+        Count documents (a nonzero cell counts 1) instead of summing values.
+    """
+    matrix = sparse.csr_matrix(matrix)
+    groups = np.asarray(groups)
+    keep = np.ones(groups.shape[0], dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
+    values = np.unique(groups[keep])
+    index = np.searchsorted(values, groups)
+    total = sparse.csr_matrix((len(values), matrix.shape[1]), dtype=np.float64)
+    step = _BLOCK * 4
+    for start in range(0, groups.shape[0], step):
+        rows = np.flatnonzero(keep[start : start + step]) + start
+        if rows.size == 0:
+            continue
+        block = sparse.csr_matrix(matrix[rows], dtype=np.float64)  # a copy of this block only
+        if binary:
+            block.data[:] = 1.0
+        indicator = sparse.csr_matrix(
+            (np.ones(rows.size), (index[rows], np.arange(rows.size))),
+            shape=(len(values), rows.size),
+        )
+        total = total + indicator @ block
+    return values, sparse.csr_matrix(total)
+
+
 def topic_vectors(vectors: np.ndarray, assignments: np.ndarray) -> dict[int, np.ndarray]:
     """Unit-length mean embedding of each non-outlier topic.
 
