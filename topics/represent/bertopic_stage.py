@@ -34,6 +34,7 @@ from topics.represent.tokens import (
     make_vectorizer,
     resolve_min_df,
     split_on_spaces,
+    token_frequencies,
     tokenize_corpus,
 )
 from topics.types import Clusters, Corpus, Embeddings, Reduced, Topics
@@ -135,7 +136,8 @@ def represent(
     joined = tokenize_corpus(
         corpus.texts, section.extra_stopwords, cache_dir, corpus.text_hashes, engine
     )
-    vocabulary = build_vocabulary(joined, section, engine)
+    frequencies = token_frequencies(joined, engine)
+    vocabulary = build_vocabulary(joined, section, engine, frequencies)
     vectorizer = make_vectorizer(vocabulary)
     document_term = count_terms(joined, vocabulary, engine)
     vectors = np.asarray(embeddings.vectors, dtype=np.float32)
@@ -176,9 +178,10 @@ def represent(
     )
     words = topic_words(model, assignments, top_n_words)
     centres = topic_vectors(vectors, assignments)
-    presence, phrases = phrase_matrix(
-        corpus.texts, joined, resolve_min_df(section, len(corpus)), engine
-    )
+    min_df = max(2, resolve_min_df(section, len(corpus)))
+    frequent = frozenset(token for token, count in frequencies.items() if count >= min_df)
+    del frequencies  # a million abstracts have millions of distinct tokens
+    presence, phrases = phrase_matrix(corpus.texts, joined, min_df, engine, frequent)
     labeler = GroupLabeler(
         document_term,
         vocabulary,

@@ -15,24 +15,17 @@ by the same c-TF-IDF (:func:`topics.represent.bilingual.language_words`). Labels
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import CountVectorizer
 
 from topics.engine import LOCAL, Engine, partition_bounds
 from topics.text.han import HAN
 
 #: Longest phrase, in tokens.
 MAX_PHRASE_TOKENS = 3
-#: Separator between a document's phrases (phrases themselves contain spaces).
-SEPARATOR = "\t"
-
-
-def _split_phrases(joined: str) -> list[str]:
-    """Analyzer for :data:`SEPARATOR`-joined phrases (picklable, unlike a lambda)."""
-    return [phrase for phrase in joined.split(SEPARATOR) if phrase]
 
 
 def _join(tokens: Sequence[str]) -> str:
@@ -69,37 +62,94 @@ def document_phrases(text: str, tokens: Sequence[str]) -> set[str]:
     return found
 
 
-def phrase_partition(partition: tuple[list[str], list[str]]) -> list[str]:
-    """Each document's phrases, :data:`SEPARATOR`-joined (an engine task)."""
+def phrase_partition(
+    partition: tuple[list[str], list[str]], *, frequent: frozenset[str] | None = None
+) -> list[list[str]]:
+    """Each document's phrases, sorted (an engine task).
+
+    With ``frequent``, only phrases whose every token is in it are kept: a phrase occurs in at
+    most as many documents as its rarest token, so a token below the document-frequency floor
+    can be left out of the search without losing a phrase that reaches the floor.
+    """
     texts, joined = partition
-    return [
-        SEPARATOR.join(sorted(document_phrases(text, tokens.split())))
-        for text, tokens in zip(texts, joined, strict=True)
-    ]
+    found = []
+    for text, document in zip(texts, joined, strict=True):
+        tokens = document.split()
+        if frequent is not None:
+            # A rare token ends a run: replace it by a marker that never matches the text.
+            tokens = [token if token in frequent else "\x00" for token in tokens]
+        found.append(sorted(p for p in document_phrases(text, tokens) if "\x00" not in p))
+    return found
+
+
+def count_phrases(
+    partition: tuple[list[str], list[str]], *, frequent: frozenset[str] | None = None
+) -> Counter[str]:
+    """In how many of the partition's documents each phrase occurs (an engine task)."""
+    counts: Counter[str] = Counter()
+    for phrases in phrase_partition(partition, frequent=frequent):
+        counts.update(phrases)
+    return counts
+
+
+def presence_partition(
+    partition: tuple[list[str], list[str]],
+    *,
+    frequent: frozenset[str] | None,
+    phrases: list[str],
+) -> sparse.csr_matrix:
+    """Documents × ``phrases`` presence of one partition (an engine task)."""
+    column = {phrase: index for index, phrase in enumerate(phrases)}
+    rows, columns = [], []
+    for row, found in enumerate(phrase_partition(partition, frequent=frequent)):
+        for phrase in found:
+            if phrase in column:
+                rows.append(row)
+                columns.append(column[phrase])
+    return sparse.csr_matrix(
+        (np.ones(len(rows), dtype=np.int64), (rows, columns)),
+        shape=(len(partition[0]), len(phrases)),
+    )
 
 
 def phrase_matrix(
-    texts: Sequence[str], joined: Sequence[str], min_df: int, engine: Engine = LOCAL
+    texts: Sequence[str],
+    joined: Sequence[str],
+    min_df: int,
+    engine: Engine = LOCAL,
+    frequent: frozenset[str] | None = None,
 ) -> tuple[sparse.csr_matrix, list[str]]:
     """``(documents × phrases presence, phrases)`` for phrases in at least ``min_df`` documents.
+
+    Two passes over partitions on ``engine`` — count, then mark the phrases that reached the
+    floor — so only phrase counts, never every document's phrase list, are held at once.
 
     Parameters
     ----------
     texts, joined:
         The documents and their space-joined tokens, rows aligned.
     min_df:
-        The document-frequency floor of the run's words (``topics.min_df`` resolved).
+        The document-frequency floor of the run's words (``topics.min_df`` resolved; at
+        least 2).
     engine:
         Runs the phrase search over partitions.
+    frequent:
+        Tokens in at least ``min_df`` documents (computed here when not given).
     """
+    floor = max(2, min_df)
     bounds = partition_bounds(len(texts), engine.section.partition_size)
     partitions = [(list(texts[a:b]), list(joined[a:b])) for a, b in bounds]
-    rows = [row for part in engine.map(phrase_partition, partitions) for row in part]
-    counter = CountVectorizer(
-        analyzer=_split_phrases, lowercase=False, min_df=max(2, min_df), binary=True
-    )
-    try:
-        matrix = counter.fit_transform(rows)
-    except ValueError:  # no phrase reaches the floor (tiny or one-word corpora)
-        return sparse.csr_matrix((len(rows), 0), dtype=np.int64), []
-    return sparse.csr_matrix(matrix), counter.get_feature_names_out().tolist()
+    if frequent is None:
+        from topics.represent.tokens import document_frequencies
+
+        counts = document_frequencies(list(joined))
+        frequent = frozenset(token for token, count in counts.items() if count >= floor)
+    totals: Counter[str] = Counter()
+    for part in engine.map(count_phrases, partitions, {"frequent": frequent}):
+        totals.update(part)
+    phrases = sorted(phrase for phrase, count in totals.items() if count >= floor)
+    if not phrases:  # tiny or one-word corpora
+        return sparse.csr_matrix((len(texts), 0), dtype=np.int64), []
+    shared = {"frequent": frequent, "phrases": phrases}
+    blocks = engine.map(presence_partition, partitions, shared)
+    return sparse.csr_matrix(sparse.vstack(blocks, format="csr")), phrases

@@ -155,20 +155,30 @@ def document_frequencies(joined: list[str]) -> Counter[str]:
     return frequencies
 
 
+def token_frequencies(joined: Sequence[str], engine: Engine = LOCAL) -> Counter[str]:
+    """Document frequency of every token, counted per partition on ``engine`` and summed."""
+    frequencies: Counter[str] = Counter()
+    for part in engine.map(document_frequencies, _partitions(joined, engine)):
+        frequencies.update(part)
+    return frequencies
+
+
 def build_vocabulary(
-    joined: Sequence[str], section: TopicsSection, engine: Engine = LOCAL
+    joined: Sequence[str],
+    section: TopicsSection,
+    engine: Engine = LOCAL,
+    frequencies: Counter[str] | None = None,
 ) -> list[str]:
     """Tokens that pass the document-frequency floor and ceiling over individual documents.
 
     BERTopic applies ``min_df`` to per-topic concatenations, where it means "in N topics"; the
     floor that keeps one-off tokens from topping a topic must count documents, so it is applied
     here and BERTopic gets a fixed vocabulary. Document frequencies are counted per partition
-    on ``engine`` and summed (no documents × terms matrix is built for this).
+    on ``engine`` and summed (no documents × terms matrix is built for this), or given.
     """
     n_documents = len(joined)
-    frequencies: Counter[str] = Counter()
-    for part in engine.map(document_frequencies, _partitions(joined, engine)):
-        frequencies.update(part)
+    if frequencies is None:
+        frequencies = token_frequencies(joined, engine)
     min_df = min(resolve_min_df(section, n_documents), max(1, n_documents // 2))
     # A ceiling below one document's worth is meaningless on tiny corpora.
     max_df = section.max_df if n_documents * section.max_df >= max(2, min_df) else 1.0
