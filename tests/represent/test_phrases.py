@@ -111,3 +111,22 @@ def test_label_units_respect_the_count(n: int) -> None:
     frequencies = _frequencies(columns, counts, [0, 0, 0, 1, 1, 1])
     ranked = [("alpha", 3.0), ("beta", 2.0), ("gamma", 1.0)]
     assert label_units(ranked, [], 0, frequencies, n) == ["alpha", "beta", "gamma"][:n]
+
+
+def test_candidates_from_a_sample_keep_the_common_phrases(monkeypatch) -> None:
+    """Above CANDIDATE_DOCUMENTS, candidates come from a sample; the floor is the corpus's."""
+    from topics.represent import phrases as module
+
+    texts = [f"graph neural networks study {i} molecules" for i in range(60)]
+    texts += [f"protein folding energy landscape {i}" for i in range(40)]
+    texts += ["rare phrase alpha beta once", "rare phrase alpha beta twice"]
+    joined = tokenize_corpus(texts)
+    full, full_phrases = phrase_matrix(texts, joined, min_df=3)
+    monkeypatch.setattr(module, "CANDIDATE_DOCUMENTS", 30)
+    sampled, sampled_phrases = module.phrase_matrix(texts, joined, min_df=3)
+    assert "graph neural networks" in sampled_phrases and "protein folding" in sampled_phrases
+    assert set(sampled_phrases) <= set(full_phrases)
+    assert "rare phrase" not in sampled_phrases  # 2 documents: below the floor of 3
+    for phrase in sampled_phrases:  # presence is counted on every document, not the sample
+        column, reference = sampled_phrases.index(phrase), full_phrases.index(phrase)
+        assert (sampled[:, column] != full[:, reference]).nnz == 0

@@ -26,6 +26,8 @@ from topics.text.han import HAN
 
 #: Longest phrase, in tokens.
 MAX_PHRASE_TOKENS = 3
+#: Documents whose phrases are counted to find candidates (a seeded sample above this).
+CANDIDATE_DOCUMENTS = 50_000
 
 
 def _join(tokens: Sequence[str]) -> str:
@@ -121,8 +123,12 @@ def phrase_matrix(
 ) -> tuple[sparse.csr_matrix, list[str]]:
     """``(documents × phrases presence, phrases)`` for phrases in at least ``min_df`` documents.
 
-    Two passes over partitions on ``engine`` — count, then mark the phrases that reached the
-    floor — so only phrase counts, never every document's phrase list, are held at once.
+    Candidates are counted on at most :data:`CANDIDATE_DOCUMENTS` documents (a seeded sample
+    above that): the distinct phrases of a million abstracts run to tens of millions, while a
+    phrase that can stand in a label is common inside its topic and so is found in any sample
+    of this size. Every document is then searched for the candidates, and those in at least
+    ``min_df`` documents of the whole corpus are kept. Both passes run over partitions on
+    ``engine``; memory holds the sample's phrase counts, not the corpus's.
 
     Parameters
     ----------
@@ -130,26 +136,41 @@ def phrase_matrix(
         The documents and their space-joined tokens, rows aligned.
     min_df:
         The document-frequency floor of the run's words (``topics.min_df`` resolved; at
-        least 2).
+        least 2 is used).
     engine:
         Runs the phrase search over partitions.
     frequent:
         Tokens in at least ``min_df`` documents (computed here when not given).
     """
     floor = max(2, min_df)
-    bounds = partition_bounds(len(texts), engine.section.partition_size)
-    partitions = [(list(texts[a:b]), list(joined[a:b])) for a, b in bounds]
+    n = len(texts)
     if frequent is None:
         from topics.represent.tokens import document_frequencies
 
         counts = document_frequencies(list(joined))
         frequent = frozenset(token for token, count in counts.items() if count >= floor)
+    sample = np.arange(n)
+    if n > CANDIDATE_DOCUMENTS:
+        rng = np.random.default_rng(0)
+        sample = np.sort(rng.choice(n, size=CANDIDATE_DOCUMENTS, replace=False))
+    size = engine.section.partition_size
+    candidates_from = [
+        ([texts[i] for i in sample[a:b]], [joined[i] for i in sample[a:b]])
+        for a, b in partition_bounds(len(sample), size)
+    ]
     totals: Counter[str] = Counter()
-    for part in engine.map(count_phrases, partitions, {"frequent": frequent}):
+    for part in engine.map(count_phrases, candidates_from, {"frequent": frequent}):
         totals.update(part)
-    phrases = sorted(phrase for phrase, count in totals.items() if count >= floor)
-    if not phrases:  # tiny or one-word corpora
-        return sparse.csr_matrix((len(texts), 0), dtype=np.int64), []
-    shared = {"frequent": frequent, "phrases": phrases}
-    blocks = engine.map(presence_partition, partitions, shared)
-    return sparse.csr_matrix(sparse.vstack(blocks, format="csr")), phrases
+    # On a sample, a phrase needs two sightings; on the whole corpus, the floor itself.
+    sample_floor = floor if len(sample) == n else 2
+    candidates = sorted(phrase for phrase, count in totals.items() if count >= sample_floor)
+    del totals
+    if not candidates:  # tiny or one-word corpora
+        return sparse.csr_matrix((n, 0), dtype=np.int64), []
+    partitions = [(list(texts[a:b]), list(joined[a:b])) for a, b in partition_bounds(n, size)]
+    shared = {"frequent": frequent, "phrases": candidates}
+    presence = sparse.csr_matrix(
+        sparse.vstack(engine.map(presence_partition, partitions, shared), format="csr")
+    )
+    kept = np.flatnonzero(np.diff(presence.tocsc().indptr) >= floor)
+    return presence[:, kept].tocsr(), [candidates[i] for i in kept]
