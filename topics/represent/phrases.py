@@ -30,14 +30,9 @@ MAX_PHRASE_TOKENS = 3
 CANDIDATE_DOCUMENTS = 50_000
 
 
-def _join(tokens: Sequence[str]) -> str:
-    """Han tokens glue without a space (神经 + 网络 → 神经网络); Latin ones take one."""
-    if all(HAN.match(token[0]) for token in tokens):
-        return "".join(tokens)
-    return " ".join(tokens)
-
-
-def document_phrases(text: str, tokens: Sequence[str]) -> set[str]:
+def document_phrases(
+    text: str, tokens: Sequence[str], within: frozenset[str] | set[str] | None = None
+) -> set[str]:
     """The phrases of one document: consecutive tokens that are also adjacent in ``text``.
 
     Parameters
@@ -46,26 +41,36 @@ def document_phrases(text: str, tokens: Sequence[str]) -> set[str]:
         The document as read (only searched, case-insensitively for Latin tokens).
     tokens:
         Its kept tokens in reading order (:class:`topics.text.tokenizer.MixedTokenizer`).
+    within:
+        Look only for these phrases (the text is then searched only for runs that are among
+        them: a run whose shorter prefix is not a candidate cannot be one either, since a
+        prefix occurs wherever the phrase does).
     """
-    folded = text.lower()
+    folded = None  # lower-cased only once a run needs checking
+    is_han = [bool(HAN.match(token[0])) for token in tokens]
     found: set[str] = set()
-    for start in range(len(tokens) - 1):
-        for length in range(2, MAX_PHRASE_TOKENS + 1):
-            run = tokens[start : start + length]
-            if len(run) < length:
-                break
-            han = [bool(HAN.match(token[0])) for token in run]
-            if any(han) and not all(han):
+    last = len(tokens)
+    for start in range(last - 1):
+        han, phrase = is_han[start], tokens[start]
+        for end in range(start + 1, min(start + MAX_PHRASE_TOKENS, last)):
+            if is_han[end] != han:
                 break  # a phrase stays in one script
-            phrase = _join(run)
-            if phrase.lower() not in folded:
+            phrase = phrase + tokens[end] if han else f"{phrase} {tokens[end]}"
+            if within is not None and phrase not in within:
+                break
+            if folded is None:
+                folded = text.lower()
+            if (phrase if han else phrase.lower()) not in folded:
                 break  # not adjacent in the text: no longer run from here is either
             found.add(phrase)
     return found
 
 
 def phrase_partition(
-    partition: tuple[list[str], list[str]], *, frequent: frozenset[str] | None = None
+    partition: tuple[list[str], list[str]],
+    *,
+    frequent: frozenset[str] | None = None,
+    within: frozenset[str] | None = None,
 ) -> list[list[str]]:
     """Each document's phrases, sorted (an engine task).
 
@@ -80,7 +85,7 @@ def phrase_partition(
         if frequent is not None:
             # A rare token ends a run: replace it by a marker that never matches the text.
             tokens = [token if token in frequent else "\x00" for token in tokens]
-        found.append(sorted(p for p in document_phrases(text, tokens) if "\x00" not in p))
+        found.append(sorted(p for p in document_phrases(text, tokens, within) if "\x00" not in p))
     return found
 
 
@@ -103,11 +108,11 @@ def presence_partition(
     """Documents × ``phrases`` presence of one partition (an engine task)."""
     column = {phrase: index for index, phrase in enumerate(phrases)}
     rows, columns = [], []
-    for row, found in enumerate(phrase_partition(partition, frequent=frequent)):
+    within = frozenset(column)
+    for row, found in enumerate(phrase_partition(partition, frequent=frequent, within=within)):
         for phrase in found:
-            if phrase in column:
-                rows.append(row)
-                columns.append(column[phrase])
+            rows.append(row)
+            columns.append(column[phrase])
     return sparse.csr_matrix(
         (np.ones(len(rows), dtype=np.int64), (rows, columns)),
         shape=(len(partition[0]), len(phrases)),
