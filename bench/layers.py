@@ -71,7 +71,9 @@ def bench_corpus(name: str, preset: str, work: Path) -> dict:
     result = run_pipeline(config)
     documents = pd.read_parquet(result.run_dir / "documents.parquet")
     documents = documents.drop(columns=[c for c in fields if c in documents.columns])
-    merged = documents.merge(references(DATA / file, fields), on="id", how="left")
+    # A bench file may repeat an id (CSL does): one reference row per id keeps rows aligned.
+    truth = references(DATA / file, fields).drop_duplicates("id")
+    merged = documents.merge(truth, on="id", how="left", validate="one_to_one")
     table = pd.read_csv(result.run_dir / "layers.csv", keep_default_na=False, na_values=[""])
     anchor = run_bertopic(
         preset, str(DATA / file), fields[0], str(work / "cache"), name == "csl_zh", 42
