@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything the test suite needs on a fresh Debian machine, then run it.
 # Installs: Debian's chromium (browser tests drive it through Playwright; Playwright's own
-# browser download cannot work offline), uv, and the project with its test extra.
+# browser download cannot work offline), uv, and the project with its test and dask extras
+# (the Dask engine is tested on a LocalCluster).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
