@@ -195,3 +195,33 @@ def test_large_run_page_carries_a_sample_but_counts_everything(
         assert topic["langs"] == members["lang"].value_counts().to_dict()
     assert (page["shown"], page["total"]) == (len(shown), len(documents))
     assert f"random sample of {len(shown)} of the run" in html_text
+
+
+def test_page_text_is_capped_by_bytes_as_well_as_by_count(
+    sample_report: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run of long abstracts (or many topics) must not push the page over 25 MB."""
+    import topics.report.data as report_data
+
+    copy = tmp_path / "run"
+    shutil.copytree(sample_report.parent, copy)
+    documents = load_run(copy).documents
+    size = (
+        documents["title"].fillna("").str.encode("utf-8").str.len()
+        + documents["text"].fillna("").str.encode("utf-8").str.len()
+    )
+    data = load_run(copy)
+    representative = {
+        str(i) for entry in data.topic_words.values() for i in entry["representative_ids"]
+    }
+    is_representative = documents["id"].astype(str).isin(representative)
+    # Room for the representative documents and about five more.
+    budget = int(size[is_representative].sum() + 5 * size.median())
+    assert size.sum() > budget and len(documents) <= report_data.PAGE_DOCUMENT_LIMIT
+    monkeypatch.setattr(report_data, "PAGE_TEXT_BYTES", budget)
+    data = load_run(copy)
+    shown = documents.iloc[data.shown_rows]
+    assert data.sampled and representative <= set(shown["id"])
+    assert size.iloc[data.shown_rows].sum() <= budget
+    assert 1 <= (~shown["id"].astype(str).isin(representative)).sum() <= 10
+    assert list(data.shown_rows) == sorted(set(data.shown_rows))

@@ -32,6 +32,9 @@ REQUIRED_FILES = (
 
 #: Documents the page carries in full; above it, a sample (see :attr:`RunData.shown_rows`).
 PAGE_DOCUMENT_LIMIT = 30_000
+#: UTF-8 bytes of titles and texts the page carries at most: ~20 MB once gzip+base64 encoded
+#: for Chinese text (English packs smaller), leaving room for plotly.js and the charts.
+PAGE_TEXT_BYTES = 30_000_000
 
 
 @dataclass(frozen=True)
@@ -97,24 +100,37 @@ class RunData:
     def shown_rows(self) -> np.ndarray:
         """Rows of ``documents`` the page carries (map, search, document panel, CSV download).
 
-        Every document up to :data:`PAGE_DOCUMENT_LIMIT`; above it a seeded random sample of
-        that many, plus each topic's representative documents, so the page stays under ~25 MB
-        at any corpus size (100k abstracts made a 58 MB page). Counts, topic sizes and every
-        breakdown chart still use all documents; ``documents.parquet`` keeps them all.
+        Every document while there are at most :data:`PAGE_DOCUMENT_LIMIT` and their titles and
+        texts hold at most :data:`PAGE_TEXT_BYTES`; beyond either, each topic's representative
+        documents and then a seeded random sample, up to both limits — so the page stays under
+        25 MB at any corpus size (100k abstracts made a 58 MB page; a count limit alone let a
+        1M run with 596 topics reach 26 MB). Counts, topic sizes and every breakdown chart
+        still use all documents; ``documents.parquet`` keeps them all.
         """
-        n = len(self.documents)
-        if n <= PAGE_DOCUMENT_LIMIT:
+        documents = self.documents
+        n = len(documents)
+        sizes = np.zeros(n, dtype=np.int64)
+        for column in ("title", "text"):
+            if column in documents.columns:
+                sizes += documents[column].fillna("").astype(str).str.encode("utf-8").str.len()
+        if n <= PAGE_DOCUMENT_LIMIT and sizes.sum() <= PAGE_TEXT_BYTES:
             return np.arange(n)
         seed = int(self.manifest.get("run", {}).get("seed", 42) or 42)
-        sample = np.random.default_rng(seed).choice(n, size=PAGE_DOCUMENT_LIMIT, replace=False)
-        row_of = {str(doc_id): row for row, doc_id in enumerate(self.documents["id"])}
+        row_of = {str(doc_id): row for row, doc_id in enumerate(documents["id"])}
         representative = [
             row_of[str(doc_id)]
             for entry in self.topic_words.values()
             for doc_id in entry.get("representative_ids") or []
             if str(doc_id) in row_of
         ]
-        return np.union1d(sample, np.asarray(representative, dtype=np.int64))
+        candidates = np.concatenate(
+            [np.asarray(representative, dtype=np.int64), np.random.default_rng(seed).permutation(n)]
+        )
+        candidates = candidates[np.sort(np.unique(candidates, return_index=True)[1])]
+        within = np.cumsum(sizes[candidates]) <= PAGE_TEXT_BYTES
+        within[: len(set(representative))] = True  # representatives are always shown
+        count = max(len(set(representative)), PAGE_DOCUMENT_LIMIT)
+        return np.sort(candidates[within][:count])
 
     @property
     def sampled(self) -> bool:
