@@ -30,6 +30,8 @@ ResultT = TypeVar("ResultT")
 class Engine(Protocol):
     """Runs one function over many partitions and returns the results in partition order."""
 
+    #: The ``engine`` config section (``partition_size`` sets the stages' partitions).
+    section: EngineSection
     #: Partitions worth submitting at once (1 = one at a time).
     parallelism: int
     #: Tasks run in this process (so a stage may hand them closures over live objects).
