@@ -29,6 +29,8 @@ DISTINCTIVE_RATIO = 2.0
 PHRASE_SHARE = {"en": 0.3, "zh": 0.5}
 #: A longer phrase replaces the shorter one it extends when it keeps this share of its documents.
 LONGER_PHRASE_SHARE = 0.6
+#: Phrases ranked per group and language, among which a label word may find its phrase.
+PHRASE_CANDIDATES = 30
 #: ``auto`` labels in both languages when each holds at least this share of the corpus.
 BOTH_LANGUAGES_SHARE = 0.10
 
@@ -219,10 +221,6 @@ def generic_share(labels: list[tuple[int, list[str]]], frequencies: WordFrequenc
     if not units:
         return 0.0
     return round(sum(frequencies.is_generic(t, w) for t, w in units) / len(units), 4)
-
-
-#: Phrases ranked per group and language, among which a label word may find its phrase.
-PHRASE_CANDIDATES = 30
 
 
 class GroupLabeler:
