@@ -137,10 +137,14 @@ class DaskEngine:
                 self._client = distributed.Client(address, timeout="20s")
         except OSError as error:  # refused connection, timeout, no free port
             self.close()
-            where = address or "a LocalCluster"
+            if address is None:
+                raise ConfigError(
+                    f"The 'engine.workers' parameter asked for a LocalCluster of "
+                    f"{self.section.workers} workers, which could not start: {error}."
+                ) from None
             raise ConfigError(
                 f"The 'engine.address' parameter must name a reachable Dask scheduler. Could "
-                f"not connect to {where}: {error}."
+                f"not connect to {address}: {error}."
             ) from None
         return self._client
 
