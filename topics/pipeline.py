@@ -150,7 +150,9 @@ def _refit_labels(
 # The run
 
 
-def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResult:
+def run_pipeline(
+    config: RunConfig, progress: Progress | None = None, engine: Engine | None = None
+) -> RunResult:
     """Run every stage for ``config`` and write the run folder atomically.
 
     Parameters
@@ -159,6 +161,9 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
         A validated configuration (see :func:`topics.config.load_config`).
     progress:
         Receives stage starts, row progress and stage timings (``None`` = silent).
+    engine:
+        An open engine to run on (a sweep shares one across its trials); ``None`` opens the
+        one ``config.engine`` describes for this run.
 
     Returns
     -------
@@ -168,8 +173,11 @@ def run_pipeline(config: RunConfig, progress: Progress | None = None) -> RunResu
     from topics.preflight import preflight
 
     preflight(config)  # a config that cannot run fails here, in one line, before any work
-    with open_engine(config.engine) as engine:
-        return _run(config, _Clock(progress or SilentProgress()), engine)
+    clock = _Clock(progress or SilentProgress())
+    if engine is not None:
+        return _run(config, clock, engine)
+    with open_engine(config.engine) as opened:
+        return _run(config, clock, opened)
 
 
 def _run(config: RunConfig, clock: _Clock, engine: Engine) -> RunResult:

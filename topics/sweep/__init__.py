@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from topics.config import RunConfig
+from topics.engine import Engine
 from topics.outputs import atomic_run_folder
 from topics.sweep.spec import SweepSpec, load_sweep, trial_config
 
@@ -62,6 +64,23 @@ def rank_trials(trials: list[dict[str, Any]], spec: SweepSpec) -> list[dict[str,
     return ranked
 
 
+def _trial(
+    config: RunConfig, settings: dict[str, Any], report: bool, engine: Engine
+) -> dict[str, Any]:
+    """Run one trial on the sweep's engine; its row of ``trials.json``."""
+    from topics.pipeline import run_pipeline
+
+    result = run_pipeline(config, engine=engine)
+    return {
+        "trial": config.run.name,
+        "settings": settings,
+        "metrics": result.manifest["metrics"],
+        "seconds": result.manifest["timings"].get("total"),
+        "cache": result.manifest.get("cache", {}),
+        "report": report,
+    }
+
+
 def run_sweep(
     path: Path,
     output_dir: Path | None = None,
@@ -79,7 +98,7 @@ def run_sweep(
     on_trial:
         Called after each trial with (done, total, trial row) — the CLI's progress bar.
     """
-    from topics.pipeline import run_pipeline
+    from topics.engine import open_engine
     from topics.preflight import preflight
     from topics.sweep.page import write_sweep_page
 
@@ -97,20 +116,13 @@ def run_sweep(
         preflight(config)  # every trial checked before the first one runs
         configs.append(config)
     trials: list[dict[str, Any]] = []
-    for number, (trial_settings, config) in enumerate(zip(settings, configs, strict=True), 1):
-        name = config.run.name
-        result = run_pipeline(config)
-        row = {
-            "trial": name,
-            "settings": trial_settings,
-            "metrics": result.manifest["metrics"],
-            "seconds": result.manifest["timings"].get("total"),
-            "cache": result.manifest.get("cache", {}),
-            "report": spec.report,
-        }
-        trials.append(row)
-        if on_trial is not None:
-            on_trial(number, len(settings), row)
+    # One engine for every trial (the base config's engine section): with engine.kind dask,
+    # one LocalCluster for the sweep, not one per trial.
+    with open_engine(base.engine) as engine:
+        for number, (trial_settings, config) in enumerate(zip(settings, configs, strict=True), 1):
+            trials.append(_trial(config, trial_settings, spec.report, engine))
+            if on_trial is not None:
+                on_trial(number, len(settings), trials[-1])
     ranked = rank_trials(trials, spec)
     best = ranked[0] if ranked else None
     with atomic_run_folder(parent, spec.name) as temp:
