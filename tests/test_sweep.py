@@ -141,3 +141,41 @@ def test_pareto_front() -> None:
     # A trial without topics has no NPMI: never on the front, and it dominates nothing.
     nan = float("nan")
     assert pareto_front([(nan, 1.0), (0.1, 0.2), (0.05, 0.3)]) == [False, True, False]
+
+
+def test_a_dask_sweep_starts_one_cluster_for_all_trials(
+    session_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every trial runs on the sweep's one engine (a LocalCluster per trial costs seconds)."""
+    import distributed
+
+    started: list[object] = []
+    real = distributed.LocalCluster
+
+    def counted(*args: object, **kwargs: object) -> object:  # the real cluster, counted
+        cluster = real(*args, **kwargs)
+        started.append(cluster)
+        return cluster
+
+    monkeypatch.setattr(distributed, "LocalCluster", counted)
+    path = tmp_path / "sweep.yaml"
+    spec = {
+        "name": "dask-sweep",
+        "base": str(ROOT / "configs" / "fast.yaml"),
+        "set": {
+            "cache.enabled": False,  # every trial embeds and tokenizes on the workers
+            "engine.kind": "dask",
+            "engine.workers": 1,
+        },
+        "grid": {"hdbscan.min_cluster_size": [3, 5]},
+        "report": False,
+        "objective": {"metric": "npmi"},
+    }
+    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    result = run_sweep(path, tmp_path / "out")
+    assert len(result.trials) == 2 and len(started) == 1
+    manifests = [
+        json.loads((result.folder / t["trial"] / "manifest.json").read_text("utf-8"))
+        for t in result.trials
+    ]
+    assert all(m["settings"]["engine.kind"] == "dask" for m in manifests)
