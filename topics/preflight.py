@@ -34,7 +34,10 @@ __all__ = [
 
 
 def preflight(
-    config: RunConfig, source: Path | None = None, overrides: list[str] | None = None
+    config: RunConfig,
+    source: Path | None = None,
+    overrides: list[str] | None = None,
+    corpus_source: str = "corpus.paths",
 ) -> None:
     """Raise a one-line ConfigError/InputError when ``config`` cannot run; return otherwise.
 
@@ -51,9 +54,12 @@ def preflight(
     source, overrides:
         The YAML file and the ``--set`` overrides it came from (optional): an error about a
         key then starts with the file's line, or with the ``--set`` that gave the value.
+    corpus_source:
+        What ``corpus.paths`` is called in an error about a missing or unreadable input
+        (``topics assign`` names its FILES argument).
     """
     try:
-        _check(config)
+        _check(config, corpus_source)
     except TopicsError as error:
         key = _KEY_IN_MESSAGE.match(str(error))
         if key and (source is not None or overrides):
@@ -66,7 +72,7 @@ def preflight(
 _KEY_IN_MESSAGE = re.compile(r"The '([a-z_]+(?:\.[a-z_]+)+)' parameter|([a-z_]+(?:\.[a-z_]+)+): ")
 
 
-def _check(config: RunConfig) -> None:
+def _check(config: RunConfig, corpus_source: str) -> None:
     embedder = build_embedder(config)
     for part in [embedder, *(getattr(embedder, "components", None) or [])]:
         check = getattr(part, "check_available", None)
@@ -80,7 +86,7 @@ def _check(config: RunConfig) -> None:
         )
     from topics.corpus.load import expand_paths
 
-    expand_paths(config.corpus.paths, config.corpus.format)
+    expand_paths(config.corpus.paths, config.corpus.format, corpus_source)
     check_writable_dir("output.dir", config.output.dir)
     if config.cache.enabled:
         check_writable_dir("cache.dir", config.cache.dir)

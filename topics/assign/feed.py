@@ -73,7 +73,6 @@ def assign_documents(
 ) -> AssignResult:
     """Add the documents in ``paths`` to the run in ``run_dir``; see the module docstring."""
     from topics.corpus import load_corpus
-    from topics.corpus.load import expand_paths
     from topics.embed.base import make_embedder
     from topics.embed.stage import embed_corpus
     from topics.engine import open_engine
@@ -85,8 +84,7 @@ def assign_documents(
     manifest = read_manifest(run_dir)
     config = run_config(manifest, run_dir, paths, list(overrides or []))
     # The new documents are the command's argument, not the run's corpus.paths: say so.
-    expand_paths(config.corpus.paths, config.corpus.format, source="topics assign FILES")
-    preflight(config)
+    preflight(config, corpus_source="topics assign FILES")
     assigner = load_assigner(run_dir)
     root = Path(config.cache.dir) if config.cache.enabled else None
     fingerprint = make_embedder(config.embedding, root).fingerprint()
