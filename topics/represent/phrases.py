@@ -150,9 +150,9 @@ def phrase_matrix(
     floor = max(2, min_df)
     n = len(texts)
     if frequent is None:
-        from topics.represent.tokens import document_frequencies
+        from topics.represent.tokens import token_frequencies
 
-        counts = document_frequencies(list(joined))
+        counts = token_frequencies(joined, engine)
         frequent = frozenset(token for token, count in counts.items() if count >= floor)
     sample = np.arange(n)
     if n > CANDIDATE_DOCUMENTS:

@@ -104,10 +104,9 @@ def tokenize_corpus(
     store = JsonCache(cache_dir, "tokens")
     joined = store.get(key)
     if not isinstance(joined, list) or len(joined) != len(texts):
-        bounds = partition_bounds(len(texts), engine.section.partition_size)
         parts = engine.map(
             tokenize_partition,
-            [list(texts[start:stop]) for start, stop in bounds],
+            _partitions(texts, engine),
             {"extra_stopwords": tuple(extra_stopwords)},
         )
         joined = [document for part in parts for document in part]
@@ -206,6 +205,7 @@ def count_terms(
     return sparse.csr_matrix(sparse.vstack(parts, format="csr"))
 
 
-def _partitions(joined: Sequence[str], engine: Engine) -> list[list[str]]:
-    bounds = partition_bounds(len(joined), engine.section.partition_size)
-    return [list(joined[start:stop]) for start, stop in bounds]
+def _partitions(rows: Sequence[str], engine: Engine) -> list[list[str]]:
+    """``rows`` cut into the engine's partitions (texts or space-joined tokens)."""
+    bounds = partition_bounds(len(rows), engine.section.partition_size)
+    return [list(rows[start:stop]) for start, stop in bounds]
