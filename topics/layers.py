@@ -163,9 +163,10 @@ def layers_table(
 
     Layer 0 holds the fine topics (labels from the topic table), layer 1.. the coarser groups;
     ``parent`` is the node's group in the next coarser layer (empty on the overview).
-    ``per_document`` is :meth:`Layers.of_documents` of the labeler's documents; groups are
+    ``per_document`` is :meth:`Layers.of_documents` of every document; groups are
     labelled by ``labeler`` exactly as the fine topics are (phrases, generic words skipped,
-    ``topics.label_language``), and ``words`` is their c-TF-IDF over all their documents.
+    ``topics.label_language``), and ``words`` is their c-TF-IDF over the labeler's documents
+    (all, or the fitted core of a large run); ``size`` counts every document.
     """
     rows = []
     generic: dict[str, float] = {}
@@ -186,7 +187,9 @@ def layers_table(
         )
     for level, column in enumerate(layers.columns, start=1):
         groups = per_document[column]
-        words = group_words(labeler.document_term, labeler.vocabulary, groups, top_n)
+        words = group_words(
+            labeler.document_term, labeler.vocabulary, labeler.counted(groups), top_n
+        )
         found = labeler.label(groups, words)
         labels = found.labels
         generic[column] = found.generic_share()

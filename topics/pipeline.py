@@ -245,7 +245,6 @@ def _run(config: RunConfig, clock: _Clock, engine: Engine) -> RunResult:
                 engine,
             )
             clusters = spread_clusters(clusters, assigned)
-            reduced = spread_reduced(reduced, core_labels, assigned)
             note["text"] = (
                 f"{len(assigned.rest)} documents by their {config.cluster.neighbors} nearest "
                 f"of {len(core)} fitted ({int((assigned.labels == -1).sum())} outliers)"
@@ -262,9 +261,12 @@ def _run(config: RunConfig, clock: _Clock, engine: Engine) -> RunResult:
             root,
             seed=config.run.seed,
             engine=engine,
+            fitted_rows=core,
         )
         found = len(set(topics.assignments.tolist()) - {-1})
         note["text"] = f"{found} topics, {(topics.assignments == -1).sum()} outliers"
+        if core is not None:
+            note["text"] += f"; words from the {len(core)} fitted documents"
     with clock.stage("evaluate") as note:
         metrics = evaluate(
             topics.document_term,
@@ -273,7 +275,7 @@ def _run(config: RunConfig, clock: _Clock, engine: Engine) -> RunResult:
             topics.assignments,
             corpus.labels,
             stopwords(config.topics.extra_stopwords),
-            resolve_min_df(config.topics, len(corpus)),
+            resolve_min_df(config.topics, topics.document_term.shape[0]),
         )
         fitted_corpus = corpus if core is None else corpus.subset(core)
         stability_ari = seed_stability(

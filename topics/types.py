@@ -173,6 +173,9 @@ class Topics:
     document_term:
         Sparse ``(n_docs, n_terms)`` count matrix on the run's own tokenization, and
         ``vocabulary`` its column names, used by the metrics.
+    term_rows:
+        The documents ``document_term`` counts, when not all of them: a run fitted on a core
+        (``cluster.fit_sample``) tokenizes and counts the core only.
     topic_vectors:
         ``topic -> unit mean embedding`` of each non-outlier topic.
     representative_ids:
@@ -200,6 +203,7 @@ class Topics:
     language_words: dict[str, dict[int, list[tuple[str, float]]]] = field(default_factory=dict)
     generic_label_share: float | None = None
     labeler: Any = None
+    term_rows: np.ndarray | None = None
 
     def take(self, rows: np.ndarray) -> Topics:
         """The same topics with their per-document values taken at ``rows``.
@@ -209,10 +213,22 @@ class Topics:
         """
         from dataclasses import replace
 
+        rows = np.asarray(rows, dtype=np.int64)
+        document_term, term_rows = self.document_term, self.term_rows
+        if document_term is not None and term_rows is None:
+            document_term = document_term[rows]
+        elif document_term is not None:
+            # Where each counted document went; those not taken are dropped.
+            position = np.full(len(self.assignments), -1, dtype=np.int64)
+            position[rows] = np.arange(len(rows))
+            moved = position[term_rows]
+            order = np.argsort(moved, kind="stable")[np.count_nonzero(moved < 0) :]
+            document_term, term_rows = document_term[order], moved[order]
         return replace(
             self,
             assignments=np.asarray(self.assignments)[rows],
             probabilities=np.asarray(self.probabilities)[rows],
-            document_term=None if self.document_term is None else self.document_term[rows],
+            document_term=document_term,
+            term_rows=term_rows,
             labeler=None,
         )

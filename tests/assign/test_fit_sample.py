@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,18 +14,29 @@ from topics.pipeline import run_pipeline
 
 
 @pytest.fixture(scope="module")
-def sampled_run(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 (RunResult)
-    """400 documents (both sides of 200 held-out pairs), UMAP + HDBSCAN on 150 of them."""
+def sampled_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """400 documents (both sides of 200 held-out pairs); runs here share their caches."""
     tmp = tmp_path_factory.mktemp("fit-sample")
     write_documents(tmp / "pairs.jsonl", pair_documents(held_out_pairs()))
+    return tmp
+
+
+def _sampled(tmp: Path, *overrides: str):  # noqa: ANN202 (RunResult)
+    """UMAP + HDBSCAN on 150 of the 400 documents, the rest voted in."""
     config = make_config(
         tmp,
         f"corpus.paths=[{json.dumps(str(tmp / 'pairs.jsonl'))}]",
         "cluster.fit_sample=150",
         "output.report=false",
+        *overrides,
         config=ROOT / "configs" / "fast.yaml",
     )
     return run_pipeline(config)
+
+
+@pytest.fixture(scope="module")
+def sampled_run(sampled_dir: Path):  # noqa: ANN201 (RunResult)
+    return _sampled(sampled_dir)
 
 
 def test_counts_and_the_assigned_by_column(sampled_run) -> None:
@@ -75,3 +87,58 @@ def test_voted_documents_sit_on_the_map_with_their_topic(sampled_run) -> None:
         if topics[row] in centres
     ]
     assert np.mean(nearest_own) >= 0.7
+
+
+def test_words_are_counted_on_the_fitted_documents_only(sampled_run) -> None:
+    """Represent tokenizes and counts the core: its counts are the fitted documents' own."""
+    from topics.represent.tokens import count_terms, tokenize_texts
+
+    documents = pd.read_parquet(sampled_run.run_dir / "documents.parquet")
+    topics = sampled_run.topics  # back in reading order, like documents.parquet
+    fitted = np.flatnonzero((documents["assigned_by"] == "fit").to_numpy())
+    assert topics.document_term.shape[0] == 150
+    assert np.array_equal(topics.term_rows, fitted)
+    recounted = count_terms(
+        tokenize_texts([sampled_run.corpus.texts[i] for i in fitted]), topics.vocabulary
+    )
+    assert (recounted != topics.document_term).nnz == 0
+    # Sizes count every document, voted ones included.
+    table = pd.read_csv(sampled_run.run_dir / "topics.csv")
+    sizes = documents["topic"].value_counts()
+    assert all(sizes[row.topic] == row.size for row in table.itertuples())
+    layers = pd.read_csv(sampled_run.run_dir / "layers.csv")
+    for _, nodes in layers.groupby("layer"):
+        assert nodes["size"].sum() == (documents["topic"] != -1).sum()
+
+
+def test_labels_come_from_the_topics_fitted_documents(sampled_run) -> None:
+    documents = pd.read_parquet(sampled_run.run_dir / "documents.parquet")
+    fitted = documents[documents["assigned_by"] == "fit"]
+    table = pd.read_csv(sampled_run.run_dir / "topics.csv", keep_default_na=False)
+    checked = 0
+    for row in table[table["topic"] != -1].itertuples():
+        texts = " ".join(fitted.loc[fitted["topic"] == row.topic, "text"]).lower()
+        for side in (row.label_en, row.label_zh):
+            for unit in filter(None, side.split(" · ")):
+                assert unit.lower() in texts, (row.topic, unit)
+                checked += 1
+    assert checked >= 20
+
+
+def test_voted_outliers_are_reduced_by_the_configured_strategy(sampled_dir: Path) -> None:
+    """Outliers outside the core meet the same strategy (c-TF-IDF tokenizes just them)."""
+    kept = pd.read_parquet(
+        _sampled(sampled_dir, "run.name=none", "topics.outliers.strategy=none").run_dir
+        / "documents.parquet"
+    )
+    reduced = pd.read_parquet(
+        _sampled(sampled_dir, "run.name=ctfidf", "topics.outliers.strategy=c-tf-idf").run_dir
+        / "documents.parquet"
+    )
+    voted = (kept["assigned_by"] == "vote").to_numpy()
+    outliers = voted & (kept["topic"] == -1).to_numpy()
+    assert outliers.sum() >= 5
+    assert (reduced["topic"].to_numpy()[outliers] != -1).mean() >= 0.9
+    # Documents that were not outliers keep their topic (ids are BERTopic's, the same fit).
+    unchanged = ~(kept["topic"] == -1).to_numpy()
+    assert (reduced["topic"].to_numpy()[unchanged] == kept["topic"].to_numpy()[unchanged]).all()

@@ -198,5 +198,9 @@ def test_evaluate_is_flat_json():
     assert scores["nmi_all"] == pytest.approx(1.0)
     unlabelled = evaluate(DOC_TERM, VOCABULARY, {0: ["ant", "bee"]}, [0, 0, 0, -1])
     assert "nmi_all" not in unlabelled and unlabelled["size_balance"] is None
-    with pytest.raises(ValueError):
-        evaluate(DOC_TERM, VOCABULARY, TOPIC_WORDS, [0, 1])
+    # A run fitted on a core counts the core's terms only: word statistics come from the
+    # counts, topic statistics from every document's assignment.
+    wider = evaluate(DOC_TERM, VOCABULARY, TOPIC_WORDS, [*assignments, -1, -1, -1, -1], min_df=2)
+    assert wider["npmi"] == pytest.approx(scores["npmi"])
+    assert wider["hygiene"] == pytest.approx(scores["hygiene"])
+    assert wider["outlier_share"] == pytest.approx(4 / 8) and wider["topics"] == 3

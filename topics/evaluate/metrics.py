@@ -308,7 +308,9 @@ def evaluate(
     Parameters
     ----------
     doc_term:
-        Document-term counts of the run's documents (the vectorizer's output).
+        Document-term counts of the run's documents (the vectorizer's output), or of the
+        fitted core of a run that assigned the rest: NPMI and hygiene read word
+        co-occurrence and document frequency from it, not its rows' topics.
     vocabulary:
         Column words (list) or ``word → column`` mapping.
     topic_words:
@@ -336,8 +338,6 @@ def evaluate(
     columns = _column_index(vocabulary)
     frequency = _document_frequency(doc_term)
     topics = np.asarray(assignments)
-    if topics.shape[0] != doc_term.shape[0]:
-        raise ValueError(f"{topics.shape[0]} assignments for {doc_term.shape[0]} documents")
 
     def document_frequency(word: str) -> int:
         column = columns.get(word)

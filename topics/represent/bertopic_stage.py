@@ -23,6 +23,7 @@ from topics.represent.membership import (
     cluster_topics,
     document_probabilities,
     hdbscan_labels_of,
+    topics_of_clusters,
 )
 from topics.represent.outliers import outlier_membership, reduce_outliers
 from topics.represent.phrases import phrase_matrix
@@ -109,13 +110,16 @@ def represent(
     *,
     seed: int,
     engine: Engine = LOCAL,
+    fitted_rows: np.ndarray | None = None,
 ) -> Topics:
     """Fit BERTopic's representation on precomputed embeddings, reduction and clusters.
 
     Parameters
     ----------
-    corpus, embeddings, reduced, clusters:
-        Outputs of the earlier stages, rows aligned.
+    corpus, embeddings, clusters:
+        Outputs of the earlier stages, rows aligned (every document).
+    reduced:
+        The UMAP coordinates of the ``fitted_rows``.
     section:
         The ``topics`` config section.
     word_embedder:
@@ -126,6 +130,13 @@ def represent(
         ``run.seed``, for representation models that sample (KeyBERTInspired).
     engine:
         Where tokenizing and term counting run (partitions; :mod:`topics.engine`).
+    fitted_rows:
+        The documents UMAP and HDBSCAN were fitted on (the core of a large corpus; ``None``:
+        all). Only they are tokenized and counted: BERTopic's c-TF-IDF, the labels and the
+        term counts behind the metrics come from them, so represent's time and memory stop
+        growing with the corpus. Every document still gets a topic: the others keep the topic
+        of the cluster they were voted into, and their outliers are reduced by the same
+        strategy against the fitted topics.
 
     Returns
     -------
@@ -133,8 +144,10 @@ def represent(
         Topic table, words, final assignments, probabilities (their meaning is documented in
         :mod:`topics.represent.membership`) and the fitted BERTopic model.
     """
+    fitted = np.arange(len(corpus)) if fitted_rows is None else np.asarray(fitted_rows)
+    sample = corpus if fitted_rows is None else corpus.subset(fitted)
     joined = tokenize_corpus(
-        corpus.texts, section.extra_stopwords, cache_dir, corpus.text_hashes, engine
+        sample.texts, section.extra_stopwords, cache_dir, sample.text_hashes, engine
     )
     frequencies = token_frequencies(joined, engine)
     vocabulary = build_vocabulary(joined, section, engine, frequencies)
@@ -149,14 +162,22 @@ def represent(
     cluster_topic = {c: c for c in np.unique(labels[labels != -1]).tolist()}
     if cluster_topic and vocabulary:
         with quiet_logger("BERTopic"):
+            probabilities_fitted = np.asarray(clusters.probabilities)[fitted]
             model = _build_model(
-                reduced, clusters, vectorizer, section, word_embedder, top_n_words, seed
+                reduced,
+                labels[fitted],
+                probabilities_fitted,
+                vectorizer,
+                section,
+                word_embedder,
+                top_n_words,
+                seed,
             )
-            fitted, _ = model.fit_transform(joined, embeddings=vectors)
-            assignments = np.asarray(fitted, dtype=np.int64)
+            topics_fitted, _ = model.fit_transform(joined, embeddings=vectors[fitted])
             # BERTopic renumbers clusters by size (and again when merging): remember which
             # cluster became which topic before outlier reduction moves documents.
-            cluster_topic = cluster_topics(labels, assignments)
+            cluster_topic = cluster_topics(labels[fitted], np.asarray(topics_fitted))
+            assignments = topics_of_clusters(labels, cluster_topic)
             if section.outliers.strategy != "none" and (assignments == -1).any():
                 membership = None
                 if section.outliers.strategy == "probabilities":
@@ -171,6 +192,8 @@ def represent(
                     corpus,
                     membership=membership,
                     top_n_words=top_n_words,
+                    fitted_rows=None if fitted_rows is None else fitted,
+                    engine=engine,
                 )
 
     probabilities = document_probabilities(
@@ -178,19 +201,20 @@ def represent(
     )
     words = topic_words(model, assignments, top_n_words)
     centres = topic_vectors(vectors, assignments)
-    min_df = max(2, resolve_min_df(section, len(corpus)))
+    min_df = max(2, resolve_min_df(section, len(joined)))
     frequent = frozenset(token for token, count in frequencies.items() if count >= min_df)
     del frequencies  # a million abstracts have millions of distinct tokens
-    presence, phrases = phrase_matrix(corpus.texts, joined, min_df, engine, frequent)
+    presence, phrases = phrase_matrix(sample.texts, joined, min_df, engine, frequent)
     labeler = GroupLabeler(
         document_term,
         vocabulary,
         presence,
         phrases,
-        np.asarray(corpus.langs),
+        np.asarray(sample.langs),
         section.label_language,
         section.label_words,
         section.top_n_words,
+        rows=None if fitted_rows is None else fitted,
     )
     found = labeler.label(assignments, words)
     table = topic_table(
@@ -212,6 +236,7 @@ def represent(
         vocabulary=vocabulary,
         topic_vectors=centres,
         representative_ids=representative_ids(corpus, vectors, assignments, centres),
+        term_rows=None if fitted_rows is None else fitted,
         language_words=found.words,
         generic_label_share=found.generic_share(),
         labeler=labeler,
@@ -220,20 +245,22 @@ def represent(
 
 def _build_model(
     reduced: Reduced,
-    clusters: Clusters,
+    labels: np.ndarray,
+    probabilities: np.ndarray,
     vectorizer: Any,
     section: TopicsSection,
     word_embedder: Any,
     top_n_words: int,
     seed: int,
 ) -> Any:
-    """An unfitted BERTopic around our stand-ins, vectorizer and representation model."""
+    """An unfitted BERTopic around our stand-ins (the fitted documents' coordinates, cluster
+    labels and membership), vectorizer and representation model."""
     from bertopic import BERTopic
     from bertopic.vectorizers import ClassTfidfTransformer
 
     from topics.registry import representations
 
-    labels = np.asarray(clusters.labels)
+    labels = np.asarray(labels)
     n_clusters = len(set(labels.tolist()) - {-1})
     nr_topics = None if section.nr_topics == "none" else section.nr_topics
     if isinstance(nr_topics, int) and (labels == -1).any():
@@ -242,7 +269,7 @@ def _build_model(
     return BERTopic(
         embedding_model=_bertopic_embedder(word_embedder) if word_embedder else None,
         umap_model=PrecomputedReduction(np.asarray(reduced.coords)),
-        hdbscan_model=PrecomputedClusters(labels, np.asarray(clusters.probabilities)),
+        hdbscan_model=PrecomputedClusters(labels, np.asarray(probabilities)),
         vectorizer_model=vectorizer,
         ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
         representation_model=representations.get(section.representation)(section, seed=seed),

@@ -238,6 +238,10 @@ class GroupLabeler:
         ``topics.label_language`` (``auto`` is resolved here from the corpus's languages).
     label_words, top_n:
         Units per label; words ranked per group and language.
+    rows:
+        The documents (rows of the corpus) these matrices hold; ``None``: every document. A run
+        fitted on a core counts the core's terms only, and labels are made from them: groups
+        are given for every document and narrowed to these rows here.
     """
 
     def __init__(
@@ -250,7 +254,9 @@ class GroupLabeler:
         label_language: str,
         label_words: int,
         top_n: int,
+        rows: np.ndarray | None = None,
     ) -> None:
+        self.rows = None if rows is None else np.asarray(rows)
         self.document_term, self.vocabulary = document_term, vocabulary
         self.presence, self.phrases = presence, phrases
         self.langs = np.asarray(langs)
@@ -261,10 +267,15 @@ class GroupLabeler:
         self.language = resolve_label_language(label_language, shares)
         self.label_words, self.top_n = label_words, top_n
 
+    def counted(self, groups: np.ndarray) -> np.ndarray:
+        """The group of each counted document, from the group of every document."""
+        groups = np.asarray(groups, dtype=np.int64)
+        return groups if self.rows is None else groups[self.rows]
+
     def label(
         self, groups: np.ndarray, fallback: dict[int, list[tuple[str, float]]] | None = None
     ) -> GroupLabels:
-        """Labels of every group in ``groups`` (``-1`` = outliers, not labelled).
+        """Labels of every group in ``groups`` (one per document; ``-1`` = outliers, not labelled).
 
         ``label_en`` / ``label_zh`` come from the group's documents in that language; ``label``
         is made of them (``both``: ``en / zh``), so it never contradicts them; a side without
@@ -273,7 +284,7 @@ class GroupLabeler:
         """
         from topics.represent.bilingual import language_words
 
-        groups = np.asarray(groups, dtype=np.int64)
+        groups = self.counted(groups)
         words = language_words(self.document_term, self.vocabulary, groups, self.langs, self.top_n)
         phrases = language_words(self.presence, self.phrases, groups, self.langs, PHRASE_CANDIDATES)
         frequencies = WordFrequencies(

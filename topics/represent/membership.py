@@ -58,6 +58,14 @@ def cluster_topics(labels: np.ndarray, topics: np.ndarray) -> dict[int, int]:
     return {int(cluster): int(topic) for cluster, topic in pairs}
 
 
+def topics_of_clusters(labels: np.ndarray, cluster_topic: dict[int, int]) -> np.ndarray:
+    """Each document's topic from its cluster label (``-1`` for outliers and unknown clusters).
+
+    Documents voted into a cluster of the fitted core get the topic BERTopic made of it.
+    """
+    return _lookup(cluster_topic, labels, missing=OUTLIER)
+
+
 def _lookup(mapping: dict[int, int], keys: np.ndarray, missing: int) -> np.ndarray:
     """``mapping[k]`` for each of ``keys`` (``missing`` where absent), without a Python loop."""
     keys = np.asarray(keys, dtype=np.int64)

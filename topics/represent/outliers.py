@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from topics.config import TopicsSection
+from topics.engine import LOCAL, Engine
 from topics.types import Clusters, Corpus
 
 
@@ -25,6 +26,8 @@ def reduce_outliers(
     corpus: Corpus,
     membership: np.ndarray | None = None,
     top_n_words: int = 10,
+    fitted_rows: np.ndarray | None = None,
+    engine: Engine = LOCAL,
 ) -> np.ndarray:
     """Reassign ``-1`` documents with the configured strategy and refresh the topic words.
 
@@ -33,11 +36,11 @@ def reduce_outliers(
     model:
         The fitted BERTopic model.
     joined:
-        Space-joined tokens per document (what the model was fitted on).
+        Space-joined tokens of the documents the model was fitted on (``fitted_rows``).
     assignments:
-        Topic per document after fitting.
+        Topic per document of ``corpus`` after fitting (voted-in documents included).
     vectors:
-        Document embeddings (``embeddings`` strategy).
+        Document embeddings of ``corpus`` (``embeddings`` strategy).
     section:
         The ``topics`` config section (``outliers.strategy``, ``outliers.threshold``).
     corpus:
@@ -47,6 +50,13 @@ def reduce_outliers(
         :func:`topics.represent.membership.topic_membership`.
     top_n_words:
         Words BERTopic keeps per topic when it recomputes them.
+    fitted_rows:
+        Rows of ``corpus`` the model was fitted on (``None``: all). Outliers outside them are
+        reassigned by the same strategy (the ``c-tf-idf`` and ``distributions`` strategies
+        tokenize them on ``engine``), but the topic words are refreshed from the fitted rows
+        only.
+    engine:
+        Where those outliers are tokenized.
 
     Returns
     -------
@@ -56,35 +66,50 @@ def reduce_outliers(
         topic).
     """
     strategy = section.outliers.strategy
+    assignments = np.asarray(assignments, dtype=np.int64).copy()
+    fitted = np.arange(len(assignments)) if fitted_rows is None else np.asarray(fitted_rows)
+    outside = np.ones(len(assignments), dtype=bool)
+    outside[fitted] = False
+    others = np.flatnonzero(outside & (assignments == -1))
+    rows = np.concatenate([fitted, others])
+    documents = list(joined)
+    if others.size and strategy in ("c-tf-idf", "distributions"):
+        from topics.represent.tokens import tokenize_texts
+
+        texts = [corpus.texts[i] for i in others.tolist()]
+        documents += tokenize_texts(texts, section.extra_stopwords, engine)
+    else:  # the embeddings strategy reads vectors only
+        documents += [""] * others.size
     extra: dict[str, Any] = {}
     if strategy == "embeddings":
-        extra["embeddings"] = vectors
+        extra["embeddings"] = vectors[rows]
     elif strategy == "probabilities":
         if membership is None:
             raise ValueError("the 'probabilities' outlier strategy needs a membership matrix")
-        extra["probabilities"] = membership
+        extra["probabilities"] = membership[rows]
     new = model.reduce_outliers(
-        joined,
-        assignments.tolist(),
+        documents,
+        assignments[rows].tolist(),
         strategy=strategy,
         threshold=section.outliers.threshold,
         **extra,
     )
+    assignments[rows] = np.asarray(new, dtype=np.int64)
     if corpus.duplicate_of is not None:
         from topics.crosslingual import align_translation_labels
 
-        new = align_translation_labels(np.asarray(new), corpus.ids, corpus.duplicate_of).tolist()
+        assignments = align_translation_labels(assignments, corpus.ids, corpus.duplicate_of)
     # update_topics swaps in a fresh CountVectorizer unless given ours, which would drop the
     # fixed vocabulary and its document-frequency floor (one-off tokens would top topics).
     model.update_topics(
-        joined,
-        topics=[int(t) for t in new],
+        list(joined),
+        topics=assignments[fitted].tolist(),
         top_n_words=top_n_words,
         vectorizer_model=model.vectorizer_model,
         ctfidf_model=model.ctfidf_model,
         representation_model=model.representation_model,
     )
-    return np.asarray(model.topics_, dtype=np.int64)
+    return np.asarray(assignments, dtype=np.int64)
 
 
 def outlier_membership(

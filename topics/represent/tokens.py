@@ -104,16 +104,23 @@ def tokenize_corpus(
     store = JsonCache(cache_dir, "tokens")
     joined = store.get(key)
     if not isinstance(joined, list) or len(joined) != len(texts):
-        parts = engine.map(
-            tokenize_partition,
-            _partitions(texts, engine),
-            {"extra_stopwords": tuple(extra_stopwords)},
-        )
-        joined = [document for part in parts for document in part]
+        joined = tokenize_texts(texts, extra_stopwords, engine)
         store.put(key, joined)
     _TOKENIZED.clear()
     _TOKENIZED[key] = joined
     return joined
+
+
+def tokenize_texts(
+    texts: Sequence[str], extra_stopwords: Sequence[str] = (), engine: Engine = LOCAL
+) -> list[str]:
+    """Space-joined tokens of each text, over partitions on ``engine``, with no cache."""
+    parts = engine.map(
+        tokenize_partition,
+        _partitions(texts, engine),
+        {"extra_stopwords": tuple(extra_stopwords)},
+    )
+    return [document for part in parts for document in part]
 
 
 _TOKENIZERS: dict[tuple[str, ...], Any] = {}
