@@ -42,6 +42,36 @@ def test_only_missing_documents_are_embedded(tmp_path: Path) -> None:
     np.testing.assert_array_equal(second, fake_vectors(texts))
 
 
+def test_a_lookup_reads_vectors_only_from_shards_that_hold_a_wanted_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A small feed looked up in a large cache must not read every shard's vectors."""
+    texts = [f"abstract {number}" for number in range(12)]
+    store = VectorStore(tmp_path, "fp-1")
+    for start in range(0, 12, 4):  # three shards of four rows
+        store.add(keys(texts[start : start + 4]), fake_vectors(texts[start : start + 4]))
+    store.add(keys(["abstract 5", "abstract 5"]), fake_vectors(["x", "y"]))  # a later copy
+    members: list[str] = []
+    read = np.lib.npyio.NpzFile.__getitem__
+
+    def spy(self, key: str):  # noqa: ANN001, ANN202
+        members.append(key)
+        return read(self, key)
+
+    monkeypatch.setattr(np.lib.npyio.NpzFile, "__getitem__", spy)
+    wanted = ["abstract 5", "abstract 6", "not cached"]
+    vectors, found = store.lookup(keys(wanted))
+    assert found.tolist() == [True, True, False]
+    assert members.count("keys") == 4 and members.count("vectors") in (1, 2)
+    # Shard order is by file name: whichever holds "abstract 5" first wins, with its own row.
+    assert vectors[1].tolist() == fake_vectors(["abstract 6"])[0].tolist()
+    assert vectors[0].tolist() in (
+        fake_vectors(["abstract 5"])[0].tolist(),
+        fake_vectors(["x"])[0].tolist(),
+    )
+    assert vectors[2].tolist() == [0.0, 0.0, 0.0]
+
+
 def test_fingerprint_separates_models(tmp_path: Path) -> None:
     key = keys(["a text"])
     embed_with_store(key, lambda rows: fake_vectors(["a text"]), VectorStore(tmp_path, "m1"), 4)

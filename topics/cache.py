@@ -98,6 +98,34 @@ def _load_npz(path: Path) -> dict[str, np.ndarray] | None:
         return None
 
 
+def _shard_hits(
+    path: Path, wanted: dict[str, int], found: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """``(rows, positions, vectors)`` of one shard's not yet found wanted keys, or ``None``.
+
+    The shard's vectors are read only when it holds one; a corrupt or foreign shard is a miss.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if "keys" not in data.files or "vectors" not in data.files:
+                return None
+            rows, positions = [], []
+            for row, key in enumerate(data["keys"].tolist()):
+                position = wanted.get(key)
+                if position is not None and not found[position]:
+                    rows.append(row)
+                    positions.append(position)
+            if not rows:
+                return None
+            stored = data["vectors"]
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error):
+        return None
+    # A key repeated inside one batch (the same text twice) is stored twice: keep the first.
+    positions_array = np.asarray(positions, dtype=np.int64)
+    _, first = np.unique(positions_array, return_index=True)
+    return np.asarray(rows, dtype=np.int64)[first], positions_array[first], stored
+
+
 class VectorStore:
     """Per-document vectors for one embedder, sharded on disk.
 
@@ -121,25 +149,24 @@ class VectorStore:
     def lookup(self, hashes: Sequence[str]) -> tuple[np.ndarray | None, np.ndarray]:
         """Return ``(vectors, found)``: cached rows for ``hashes`` and a boolean mask of hits.
 
-        ``vectors`` is ``None`` when nothing was found; rows of misses are zero.
+        ``vectors`` is ``None`` when nothing was found; rows of misses are zero. Only each
+        shard's keys are read unless it holds a wanted row: a 1,000-document feed embedded
+        into a million-document cache reads a few shards' vectors, not all of them.
         """
         wanted = {h: i for i, h in enumerate(hashes)}
         found = np.zeros(len(hashes), dtype=bool)
         vectors: np.ndarray | None = None
         for shard in self._shards():
-            data = _load_npz(shard)
-            if data is None or "keys" not in data or "vectors" not in data:
+            hits = _shard_hits(shard, wanted, found)
+            if hits is None:
                 continue
-            for row, key in enumerate(data["keys"].tolist()):
-                position = wanted.get(key)
-                if position is None or found[position]:
-                    continue
-                if vectors is None:
-                    vectors = np.zeros((len(hashes), data["vectors"].shape[1]), dtype=np.float32)
-                if data["vectors"].shape[1] != vectors.shape[1]:
-                    continue
-                vectors[position] = data["vectors"][row]
-                found[position] = True
+            rows, positions, stored = hits
+            if vectors is None:
+                vectors = np.zeros((len(hashes), stored.shape[1]), dtype=np.float32)
+            if stored.shape[1] != vectors.shape[1]:
+                continue
+            vectors[positions] = stored[rows]
+            found[positions] = True
         return vectors, found
 
     def add(self, hashes: Sequence[str], vectors: np.ndarray) -> None:
