@@ -171,6 +171,14 @@ CASES: dict[str, Case] = {
         ),
         ["embedding.weights"],
     ),
+    "lexical block on a corpus-fitted backend": lambda t: (
+        run_with("embedding.backend=tfidf", "embedding.lexical=on"),
+        ["embedding.lexical", "tfidf", "Got 'on'"],
+    ),
+    "lexical setting typo": lambda t: (
+        run_with("embedding.lexical=yes please"),
+        ["embedding.lexical", "yes please"],
+    ),
     "precomputed without path": lambda t: (
         run_with("embedding.backend=precomputed"),
         ["embedding.path"],

@@ -39,6 +39,7 @@ from topics.config import HdbscanSection, RunConfig, UmapSection
 from topics.crosslingual.policy import align_labels, mark_translations
 from topics.diagnostics import language_split
 from topics.embed.base import make_embedder
+from topics.embed.lexical import add_lexical, choose_lexical, lexical_fingerprint
 from topics.embed.stage import cache_root, embed_corpus, translation_vectors
 from topics.engine import Engine, open_engine
 from topics.errors import ConfigError
@@ -215,9 +216,18 @@ def _run(config: RunConfig, clock: _Clock, engine: Engine) -> RunResult:
         )
         if corpus.translation_duplicates:
             note["text"] += f"; {corpus.translation_duplicates} translation duplicate(s)"
-    # Above cluster.fit_sample documents UMAP and HDBSCAN see a seeded sample (the core) and
-    # every other document is assigned by its nearest core documents (topics.assign).
-    core = core_rows(len(corpus), config.cluster.fit_sample, config.run.seed)
+        # After translation detection, which needs the embedder's own vectors.
+        embedder = make_embedder(config.embedding, root)
+        lexical = choose_lexical(config.embedding, embedder, corpus.langs)
+        # Above cluster.fit_sample documents UMAP and HDBSCAN see a seeded sample (the core)
+        # and every other document is assigned by its nearest core documents (topics.assign).
+        core = core_rows(len(corpus), config.cluster.fit_sample, config.run.seed)
+        lexical_model = None
+        if lexical.used:
+            embeddings, lexical_model = add_lexical(
+                corpus, embeddings, config.embedding, root, core, engine
+            )
+            note["text"] += f" + TF-IDF block ({lexical.reason})"
     fitted = embeddings if core is None else core_embeddings(embeddings, core)
     with clock.stage("reduce") as note:
         reduced = reduce_cached(fitted, config.umap, config.run.seed, umap_cache)
@@ -317,7 +327,6 @@ def _run(config: RunConfig, clock: _Clock, engine: Engine) -> RunResult:
         )
         counts = layer_table["layer"].value_counts().sort_index().tolist()
         note["text"] = " → ".join(str(c) for c in counts) if counts else "off"
-    embedder = make_embedder(config.embedding, root)
     assigner = None
     if capable(embedder, "embeds_words"):  # new documents can be embedded the same way
         fitted_rows = np.arange(len(corpus)) if core is None else core
@@ -325,9 +334,10 @@ def _run(config: RunConfig, clock: _Clock, engine: Engine) -> RunResult:
             embeddings.vectors[fitted_rows],
             topics.assignments[fitted_rows],
             np.asarray(map2d.coords)[fitted_rows],
-            embedder.fingerprint(),
+            lexical_fingerprint(embedder.fingerprint(), lexical_model),
             config.cluster.neighbors,
             config.run.seed,
+            lexical_model,
         )
 
     # Back to the user's reading order for everything written from here on.
@@ -344,7 +354,8 @@ def _run(config: RunConfig, clock: _Clock, engine: Engine) -> RunResult:
         assigned_by[assigned.rest] = "vote"
     assigned_by = assigned_by[order]
     layer_columns = {column: values[order] for column, values in layer_columns.items()}
-    cross_lingual = capable(embedder, "keeps_translations")
+    # A lexical block (one-language corpora only) does not keep translations together.
+    cross_lingual = capable(embedder, "keeps_translations") and lexical_model is None
     language = language_split(corpus, topics, cross_lingual)
     warnings = [language.summary] if language.summary else []
     output_dir = Path(config.output.dir)
@@ -366,6 +377,7 @@ def _run(config: RunConfig, clock: _Clock, engine: Engine) -> RunResult:
         # UMAP and HDBSCAN saw `fitted` documents; `assigned` got their topic by a vote.
         manifest["counts"]["fitted"] = len(corpus) if core is None else len(core)
         manifest["counts"]["assigned"] = 0 if assigned is None else len(assigned.rest)
+        manifest["lexical"] = {"used": lexical.used, "reason": lexical.reason}
         manifest["layers"] = ["topic", *layers.columns]  # fine → coarse
         manifest["overview"] = manifest["layers"][-1]
         # Issue 10's label target holds for every layer, not only the fine topics.

@@ -78,6 +78,9 @@ def _check(config: RunConfig, corpus_source: str) -> None:
         check = getattr(part, "check_available", None)
         if check is not None:
             check()
+    from topics.embed.lexical import check_lexical
+
+    check_lexical(config.embedding, embedder)
     if config.corpus.dedup == "translations" and part_with(embedder, "use_vectors") is None:
         raise ConfigError(
             "The 'corpus.dedup' parameter 'translations' needs USE vectors: set "

@@ -74,6 +74,7 @@ def assign_documents(
     """Add the documents in ``paths`` to the run in ``run_dir``; see the module docstring."""
     from topics.corpus import load_corpus
     from topics.embed.base import make_embedder
+    from topics.embed.lexical import embed_with_lexical, lexical_fingerprint
     from topics.embed.stage import embed_corpus
     from topics.engine import open_engine
     from topics.outputs import atomic_run_folder
@@ -87,7 +88,9 @@ def assign_documents(
     preflight(config, corpus_source="topics assign FILES")
     assigner = load_assigner(run_dir)
     root = Path(config.cache.dir) if config.cache.enabled else None
-    fingerprint = make_embedder(config.embedding, root).fingerprint()
+    fingerprint = lexical_fingerprint(
+        make_embedder(config.embedding, root).fingerprint(), assigner.lexical
+    )
     if fingerprint != assigner.fingerprint:
         raise InputError(
             f"Run folder '{run_dir}' was embedded with '{assigner.fingerprint}'; this assign "
@@ -105,6 +108,7 @@ def assign_documents(
         began = time.perf_counter()
         with open_engine(config.engine) as engine:
             vectors = embed_corpus(new, config, progress, engine).vectors
+            vectors = embed_with_lexical(vectors, new.texts, assigner.lexical)
             progress.finish("embed", time.perf_counter() - began, f"{len(new)} new documents")
             found = assigner.assign(vectors, seed=config.run.seed, engine=engine)
     else:

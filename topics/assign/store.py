@@ -18,6 +18,7 @@ import numpy as np
 
 from topics.assign.knn import nearest, nearest_rows, place, vote
 from topics.atomic import atomic_save_npy, atomic_write_text
+from topics.embed.tfidf import LexicalModel
 from topics.engine import LOCAL, Engine
 from topics.errors import InputError
 
@@ -47,6 +48,9 @@ class Assigner:
         Core documents that vote on each new document.
     novelty_similarity:
         Below this cosine similarity to every core document, a new document is novel.
+    lexical:
+        The run's lexical block (:mod:`topics.embed.lexical`), which new vectors must also
+        carry, or ``None``.
     """
 
     vectors: np.ndarray
@@ -55,6 +59,7 @@ class Assigner:
     fingerprint: str
     neighbors: int
     novelty_similarity: float
+    lexical: LexicalModel | None = None
 
     def assign(self, vectors: np.ndarray, seed: int = 0, engine: Engine = LOCAL) -> Assignment:
         """Topics, vote shares, map positions and novelty of new document vectors.
@@ -92,6 +97,7 @@ def build_assigner(
     fingerprint: str,
     neighbors: int,
     seed: int,
+    lexical: LexicalModel | None = None,
 ) -> Assigner:
     """An assigner for a run's core, with its novelty threshold calibrated on the core itself."""
     vectors = np.asarray(vectors, dtype=np.float32)
@@ -110,11 +116,13 @@ def build_assigner(
         fingerprint=fingerprint,
         neighbors=neighbors,
         novelty_similarity=round(threshold, 6),
+        lexical=lexical,
     )
 
 
 def save_assigner(assigner: Assigner, folder: Path) -> None:
-    """Write ``vectors.npy``, ``topics.npy``, ``map2d.npy`` and ``assigner.json``."""
+    """Write ``vectors.npy``, ``topics.npy``, ``map2d.npy``, ``assigner.json`` and, for a run
+    with a lexical block, its arrays (``lexical-vocabulary.npy``, ``-idf``, ``-components``)."""
     atomic_save_npy(folder / "vectors.npy", assigner.vectors, key="output.dir")
     atomic_save_npy(folder / "topics.npy", assigner.topics, key="output.dir")
     atomic_save_npy(folder / "map2d.npy", assigner.coords, key="output.dir")
@@ -125,7 +133,11 @@ def save_assigner(assigner: Assigner, folder: Path) -> None:
         "novelty_similarity": assigner.novelty_similarity,
         "documents": len(assigner.topics),
         "dimensions": int(assigner.vectors.shape[1]),
+        "lexical": assigner.lexical is not None,
     }
+    if assigner.lexical is not None:
+        for name, array in assigner.lexical.arrays().items():
+            atomic_save_npy(folder / f"lexical-{name}.npy", array, key="output.dir")
     atomic_write_text(folder / "assigner.json", json.dumps(meta, indent=1), key="output.dir")
 
 
@@ -148,6 +160,14 @@ def load_assigner(run_dir: Path) -> Assigner:
             raise ValueError(f"format {meta.get('format')!r}, expected {FORMAT}")
         if not len(arrays["vectors"]) == len(arrays["topics"]) == len(arrays["map2d"]):
             raise ValueError("vectors, topics and map2d have different lengths")
+        lexical = None
+        if meta.get("lexical"):
+            stored = {
+                name: np.load(path, allow_pickle=False)
+                for name in ("vocabulary", "idf", "components")
+                if (path := folder / f"lexical-{name}.npy").is_file()
+            }
+            lexical = LexicalModel.from_arrays(stored)
         return Assigner(
             vectors=arrays["vectors"],
             topics=arrays["topics"],
@@ -155,6 +175,7 @@ def load_assigner(run_dir: Path) -> Assigner:
             fingerprint=str(meta["fingerprint"]),
             neighbors=int(meta["neighbors"]),
             novelty_similarity=float(meta["novelty_similarity"]),
+            lexical=lexical,
         )
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise InputError(f"{folder}: not a readable assigner ({error}).") from None

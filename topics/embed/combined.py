@@ -72,11 +72,16 @@ class CombinedEmbedder:
         Separate from :meth:`embed` so the pipeline can take each block from the per-document
         cache: switching from ``use`` to ``use + tfidf`` must not embed USE again.
         """
-        weighted = [
-            weight * l2_normalize(np.asarray(block, dtype=np.float32))
-            for block, weight in zip(blocks, self.weights, strict=True)
-        ]
-        return l2_normalize(np.concatenate(weighted, axis=1))
+        return combine_blocks(blocks, self.weights)
+
+
+def combine_blocks(blocks: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
+    """Each block L2-normalised and weighted, concatenated, and the whole row L2-normalised."""
+    weighted = [
+        weight * l2_normalize(np.asarray(block, dtype=np.float32))
+        for block, weight in zip(blocks, weights, strict=True)
+    ]
+    return l2_normalize(np.concatenate(weighted, axis=1))
 
 
 @embedders.register("combined")

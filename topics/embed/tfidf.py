@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -78,29 +79,108 @@ class TfidfEmbedder:
 
     def embed(self, texts: Sequence[str], ids: Sequence[str]) -> np.ndarray:
         check_aligned(texts, ids)
-        from sklearn.decomposition import TruncatedSVD
-        from sklearn.feature_extraction.text import TfidfVectorizer
+        return fit_lexical(texts, self.dimensions)[0]
 
-        _, tokenize = load_tokenizer()
-        small = len(texts) < SMALL_CORPUS
-        vectorizer = TfidfVectorizer(
-            tokenizer=tokenize,
-            lowercase=False,  # the tokenizer decides; lower-casing Chinese is a no-op anyway
-            token_pattern=None,
-            sublinear_tf=True,
-            min_df=1 if small else MIN_DF,
-            max_df=1.0 if small else MAX_DF,
-        )
-        try:
-            weights = vectorizer.fit_transform(list(texts))
-        except ValueError:  # empty vocabulary: no term survives (tiny or blank corpus)
+
+def fit_lexical(texts: Sequence[str], dimensions: int) -> tuple[np.ndarray, LexicalModel]:
+    """TF-IDF + SVD fitted on ``texts``: their unit vectors and the model that made them.
+
+    The model holds plain arrays (:class:`LexicalModel`), so a run can store it and embed a
+    later document into the same space.
+    """
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    _, tokenize = load_tokenizer()
+    small = len(texts) < SMALL_CORPUS
+    vectorizer = TfidfVectorizer(
+        tokenizer=tokenize,
+        lowercase=False,  # the tokenizer decides; lower-casing Chinese is a no-op anyway
+        token_pattern=None,
+        sublinear_tf=True,
+        min_df=1 if small else MIN_DF,
+        max_df=1.0 if small else MAX_DF,
+    )
+    try:
+        weights = vectorizer.fit_transform(list(texts))
+    except ValueError:  # empty vocabulary: no term survives (tiny or blank corpus)
+        return np.zeros((len(texts), 1), dtype=np.float32), LexicalModel.empty()
+    vocabulary = np.asarray(vectorizer.get_feature_names_out(), dtype=str)
+    n_docs, n_terms = weights.shape
+    components = min(dimensions, n_docs - 1, n_terms - 1)
+    if components < 2:
+        model = LexicalModel(vocabulary, vectorizer.idf_.astype(np.float64), None)
+        return l2_normalize(weights.toarray()), model
+    svd = TruncatedSVD(n_components=components, random_state=SVD_SEED)
+    vectors = l2_normalize(svd.fit_transform(weights))
+    return vectors, LexicalModel(vocabulary, vectorizer.idf_.astype(np.float64), svd.components_)
+
+
+@dataclass(frozen=True)
+class LexicalModel:
+    """A fitted TF-IDF + SVD as plain arrays (no pickle): embeds new texts in the fitted space.
+
+    Attributes
+    ----------
+    vocabulary:
+        The kept terms, in column order (empty: nothing survived the fit).
+    idf:
+        Inverse document frequency of each term.
+    components:
+        ``(dimensions, terms)`` SVD components, or ``None`` when the fit was too small for one.
+    """
+
+    vocabulary: np.ndarray
+    idf: np.ndarray
+    components: np.ndarray | None
+
+    @classmethod
+    def empty(cls) -> LexicalModel:
+        return cls(np.asarray([], dtype=str), np.zeros(0), None)
+
+    def transform(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors of ``texts``: sublinear term counts × idf, L2, SVD, L2 — as fitted."""
+        from sklearn.feature_extraction.text import CountVectorizer
+        from sklearn.preprocessing import normalize
+
+        if self.vocabulary.size == 0:
             return np.zeros((len(texts), 1), dtype=np.float32)
-        n_docs, n_terms = weights.shape
-        components = min(self.dimensions, n_docs - 1, n_terms - 1)
-        if components < 2:
+        _, tokenize = load_tokenizer()
+        counter = CountVectorizer(
+            tokenizer=tokenize, lowercase=False, token_pattern=None, vocabulary=self.vocabulary
+        )
+        weights = counter.transform(list(texts)).astype(np.float64)
+        weights.data = np.log(weights.data) + 1.0  # sublinear_tf, as TfidfVectorizer does
+        weights = normalize(weights.multiply(self.idf).tocsr())
+        if self.components is None:
             return l2_normalize(weights.toarray())
-        svd = TruncatedSVD(n_components=components, random_state=SVD_SEED)
-        return l2_normalize(svd.fit_transform(weights))
+        return l2_normalize(weights @ self.components.T)
+
+    def digest(self) -> str:
+        """A digest of the arrays: two runs share it only if they embed text identically."""
+        import hashlib
+
+        hasher = hashlib.sha256("\n".join(self.vocabulary.tolist()).encode("utf-8"))
+        hasher.update(np.ascontiguousarray(self.idf, dtype=np.float64).tobytes())
+        if self.components is not None:
+            hasher.update(np.ascontiguousarray(self.components, dtype=np.float64).tobytes())
+        return hasher.hexdigest()[:24]
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The arrays to store (``components`` only when there is an SVD)."""
+        stored = {"vocabulary": self.vocabulary, "idf": self.idf}
+        if self.components is not None:
+            stored["components"] = self.components
+        return stored
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> LexicalModel:
+        """Inverse of :meth:`arrays`."""
+        return cls(
+            np.asarray(arrays["vocabulary"], dtype=str),
+            np.asarray(arrays["idf"], dtype=np.float64),
+            None if arrays.get("components") is None else np.asarray(arrays["components"]),
+        )
 
 
 @embedders.register("tfidf")
