@@ -125,8 +125,14 @@ def test_labels_come_from_the_topics_fitted_documents(sampled_run) -> None:
     assert checked >= 20
 
 
-def test_voted_outliers_are_reduced_by_the_configured_strategy(sampled_dir: Path) -> None:
-    """Outliers outside the core meet the same strategy (c-TF-IDF tokenizes just them)."""
+def test_voted_outliers_are_reduced_by_the_configured_strategy(
+    sampled_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outliers outside the core meet the same strategy (c-TF-IDF tokenizes just them), a
+    block at a time (blocks of 7 here: several)."""
+    from topics.represent import outliers
+
+    monkeypatch.setattr(outliers, "OUTLIER_BLOCK", 7)
     kept = pd.read_parquet(
         _sampled(sampled_dir, "run.name=none", "topics.outliers.strategy=none").run_dir
         / "documents.parquet"

@@ -69,6 +69,23 @@ def test_vote_sums_inverse_distances_per_label_and_outliers_vote_too() -> None:
     )
 
 
+def test_vote_and_place_in_blocks_equal_one_pass(monkeypatch) -> None:
+    """Large corpora vote in blocks of queries; the blocks change nothing."""
+    rng = np.random.default_rng(3)
+    core = rng.normal(size=(300, 8)).astype(np.float32)
+    labels = rng.integers(-1, 6, size=300)
+    coords = rng.normal(size=(300, 2)).astype(np.float32)
+    found = nearest(core, rng.normal(size=(1000, 8)).astype(np.float32), 7)
+    whole_labels, whole_shares = vote(labels, found)
+    whole_coords = place(coords, labels, found, whole_labels)
+    monkeypatch.setattr(knn, "VOTE_BLOCK", 97)
+    block_labels, block_shares = vote(labels, found)
+    np.testing.assert_array_equal(block_labels, whole_labels)
+    np.testing.assert_array_equal(block_shares, whole_shares)
+    np.testing.assert_array_equal(place(coords, labels, found, block_labels), whole_coords)
+    assert len(set(whole_labels.tolist())) >= 5  # the vote is not trivially one label
+
+
 def test_place_averages_only_the_neighbours_of_the_winning_label() -> None:
     coords = np.array([[0.0, 0.0], [2.0, 0.0], [100.0, 100.0]])
     labels = np.array([0, 0, 1])

@@ -178,14 +178,32 @@ def weights_of(neighbours: Neighbours) -> np.ndarray:
     return 1.0 / np.maximum(1.0 - neighbours.similarities.astype(np.float64), MIN_DISTANCE)
 
 
+#: Queries voted (and placed) at once: their (queries × k) temporaries stay ~100 MB at any N.
+VOTE_BLOCK = 100_000
+
+
 def vote(core_labels: np.ndarray, neighbours: Neighbours) -> tuple[np.ndarray, np.ndarray]:
     """Label of each query and the share of the vote it won (see :func:`weights_of`).
+
+    Queries are voted :data:`VOTE_BLOCK` at a time (each query's vote is its own).
 
     Returns
     -------
     labels, shares:
         int64 labels (``-1`` = outlier) and float32 shares in (0, 1].
     """
+    n = neighbours.indices.shape[0]
+    labels = np.empty(n, dtype=np.int64)
+    shares = np.empty(n, dtype=np.float32)
+    for start in range(0, n, VOTE_BLOCK):
+        block = slice(start, start + VOTE_BLOCK)
+        part = Neighbours(neighbours.indices[block], neighbours.similarities[block])
+        labels[block], shares[block] = _vote_block(core_labels, part)
+    return labels, shares
+
+
+def _vote_block(core_labels: np.ndarray, neighbours: Neighbours) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`vote` for one block of queries."""
     core_labels = np.asarray(core_labels, dtype=np.int64)
     voted = core_labels[neighbours.indices]  # (n, k)
     weights = weights_of(neighbours)
@@ -225,7 +243,13 @@ def place(
     on the map instead of between two islands.
     """
     core_coords = np.asarray(core_coords, dtype=np.float32)
-    voted = np.asarray(core_labels, dtype=np.int64)[neighbours.indices]
-    weights = weights_of(neighbours) * (voted == labels[:, None])
-    weights /= weights.sum(axis=1, keepdims=True)
-    return np.einsum("nk,nkd->nd", weights, core_coords[neighbours.indices]).astype(np.float32)
+    core_labels = np.asarray(core_labels, dtype=np.int64)
+    placed = np.empty((len(labels), core_coords.shape[1]), dtype=np.float32)
+    for start in range(0, len(labels), VOTE_BLOCK):
+        block = slice(start, start + VOTE_BLOCK)
+        indices = neighbours.indices[block]
+        weights = weights_of(Neighbours(indices, neighbours.similarities[block]))
+        weights *= core_labels[indices] == labels[block, None]
+        weights /= weights.sum(axis=1, keepdims=True)
+        placed[block] = np.einsum("nk,nkd->nd", weights, core_coords[indices])
+    return placed

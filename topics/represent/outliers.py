@@ -16,6 +16,9 @@ from topics.config import TopicsSection
 from topics.engine import LOCAL, Engine
 from topics.types import Clusters, Corpus
 
+#: Outliers outside the fit reduced at once (their similarities to every topic are held).
+OUTLIER_BLOCK = 20_000
+
 
 def reduce_outliers(
     model: Any,
@@ -71,30 +74,33 @@ def reduce_outliers(
     outside = np.ones(len(assignments), dtype=bool)
     outside[fitted] = False
     others = np.flatnonzero(outside & (assignments == -1))
-    rows = np.concatenate([fitted, others])
-    documents = list(joined)
-    if others.size and strategy in ("c-tf-idf", "distributions"):
-        from topics.represent.tokens import tokenize_texts
-
-        texts = [corpus.texts[i] for i in others.tolist()]
-        documents += tokenize_texts(texts, section.extra_stopwords, engine)
-    else:  # the embeddings strategy reads vectors only
-        documents += [""] * others.size
-    extra: dict[str, Any] = {}
-    if strategy == "embeddings":
-        extra["embeddings"] = vectors[rows]
-    elif strategy == "probabilities":
-        if membership is None:
-            raise ValueError("the 'probabilities' outlier strategy needs a membership matrix")
-        extra["probabilities"] = membership[rows]
-    new = model.reduce_outliers(
-        documents,
-        assignments[rows].tolist(),
-        strategy=strategy,
-        threshold=section.outliers.threshold,
-        **extra,
-    )
-    assignments[rows] = np.asarray(new, dtype=np.int64)
+    # The fitted documents first (with the membership matrix when the strategy needs one),
+    # then the other outliers block by block: each outlier's new topic is its own, and a
+    # million-document run must not hold (outliers × topics) similarities at once.
+    blocks = [fitted] + [
+        others[start : start + OUTLIER_BLOCK] for start in range(0, others.size, OUTLIER_BLOCK)
+    ]
+    for number, rows in enumerate(blocks):
+        documents = (
+            list(joined)
+            if number == 0
+            else _outlier_documents(corpus, rows, strategy, section, engine)
+        )
+        extra: dict[str, Any] = {}
+        if strategy == "embeddings":
+            extra["embeddings"] = vectors[rows]
+        elif strategy == "probabilities":
+            if membership is None:
+                raise ValueError("the 'probabilities' outlier strategy needs a membership matrix")
+            extra["probabilities"] = membership[rows]
+        new = model.reduce_outliers(
+            documents,
+            assignments[rows].tolist(),
+            strategy=strategy,
+            threshold=section.outliers.threshold,
+            **extra,
+        )
+        assignments[rows] = np.asarray(new, dtype=np.int64)
     if corpus.duplicate_of is not None:
         from topics.crosslingual import align_translation_labels
 
@@ -110,6 +116,17 @@ def reduce_outliers(
         representation_model=model.representation_model,
     )
     return np.asarray(assignments, dtype=np.int64)
+
+
+def _outlier_documents(
+    corpus: Corpus, rows: np.ndarray, strategy: str, section: TopicsSection, engine: Engine
+) -> list[str]:
+    """Tokens of documents outside the fit, for the strategies that read words."""
+    if strategy not in ("c-tf-idf", "distributions"):
+        return [""] * rows.size  # the embeddings strategy reads vectors only
+    from topics.represent.tokens import tokenize_texts
+
+    return tokenize_texts([corpus.texts[i] for i in rows.tolist()], section.extra_stopwords, engine)
 
 
 def outlier_membership(
