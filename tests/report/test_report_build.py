@@ -205,7 +205,7 @@ def test_page_text_is_capped_by_bytes_as_well_as_by_count(
 
     copy = tmp_path / "run"
     shutil.copytree(sample_report.parent, copy)
-    documents = load_run(copy).documents
+    documents = pd.read_parquet(copy / "documents.parquet")
     size = (
         documents["title"].fillna("").str.encode("utf-8").str.len()
         + documents["text"].fillna("").str.encode("utf-8").str.len()
@@ -223,5 +223,9 @@ def test_page_text_is_capped_by_bytes_as_well_as_by_count(
     shown = documents.iloc[data.shown_rows]
     assert data.sampled and representative <= set(shown["id"])
     assert size.iloc[data.shown_rows].sum() <= budget
+    # The page's text comes from the file, row for row, and only the shown rows are read.
+    np.testing.assert_array_equal(data.text_bytes, size.to_numpy())
+    assert data.shown_documents["text"].tolist() == shown["text"].tolist()
+    assert "text" not in data.documents.columns
     assert 1 <= (~shown["id"].astype(str).isin(representative)).sum() <= 10
     assert list(data.shown_rows) == sorted(set(data.shown_rows))

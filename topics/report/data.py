@@ -35,6 +35,10 @@ PAGE_DOCUMENT_LIMIT = 30_000
 #: UTF-8 bytes of titles and texts the page carries at most: ~20 MB once gzip+base64 encoded
 #: for Chinese text (English packs smaller), leaving room for plotly.js and the charts.
 PAGE_TEXT_BYTES = 30_000_000
+#: Columns read only for the documents the page carries (a million abstracts are ~1 GB).
+TEXT_COLUMNS = ("title", "text")
+#: Rows per batch when ``documents.parquet``'s text columns are streamed.
+TEXT_BATCH = 65_536
 
 
 @dataclass(frozen=True)
@@ -53,14 +57,17 @@ class RunData:
         ``topic -> {"label", "words", "words_en", "words_zh", "representative_ids"}`` from
         ``topic_words.json``; words are ``[(word, score), ...]`` best first.
     documents:
-        ``documents.parquet`` in corpus order (``id, title, text, lang, topic, probability`` and
-        optionally ``date``, ``label``, ``duplicate_of``).
+        ``documents.parquet`` in corpus order without its text columns (``id, lang, topic,
+        probability`` and optionally ``date``, ``label``, ``duplicate_of``, layer columns);
+        :attr:`shown_documents` adds ``title`` and ``text`` for the rows the page carries.
     map2d:
         ``(n_documents, 2)`` float32 coordinates aligned with ``documents``.
     topic_vectors:
         ``(n_topics, d)`` float32 mean embeddings of the non-outlier topics, ascending topic id.
     layers:
         ``layers.csv`` (``layer, id, parent, size, label, ...``) when the run has one.
+    text_bytes:
+        UTF-8 bytes of each document's title and text (streamed, never held as strings).
     """
 
     run_dir: Path
@@ -71,6 +78,7 @@ class RunData:
     map2d: np.ndarray
     topic_vectors: np.ndarray
     layers: pd.DataFrame | None = None
+    text_bytes: np.ndarray | None = None
 
     @property
     def topic_ids(self) -> list[int]:
@@ -109,10 +117,7 @@ class RunData:
         """
         documents = self.documents
         n = len(documents)
-        sizes = np.zeros(n, dtype=np.int64)
-        for column in ("title", "text"):
-            if column in documents.columns:
-                sizes += documents[column].fillna("").astype(str).str.encode("utf-8").str.len()
+        sizes = np.zeros(n, dtype=np.int64) if self.text_bytes is None else self.text_bytes
         if n <= PAGE_DOCUMENT_LIMIT and sizes.sum() <= PAGE_TEXT_BYTES:
             return np.arange(n)
         seed = int(self.manifest.get("run", {}).get("seed", 42) or 42)
@@ -131,6 +136,15 @@ class RunData:
         within[: len(set(representative))] = True  # representatives are always shown
         count = max(len(set(representative)), PAGE_DOCUMENT_LIMIT)
         return np.sort(candidates[within][:count])
+
+    @functools.cached_property
+    def shown_documents(self) -> pd.DataFrame:
+        """The :attr:`shown_rows` of ``documents`` with their ``title`` and ``text`` read in."""
+        shown = self.documents.iloc[self.shown_rows].reset_index(drop=True)
+        texts = read_text_rows(self.run_dir / "documents.parquet", self.shown_rows)
+        for column, values in texts.items():
+            shown[column] = values
+        return shown
 
     @property
     def sampled(self) -> bool:
@@ -151,6 +165,59 @@ def read_layers(path: Path) -> pd.DataFrame | None:
     if not expected <= set(table.columns):
         raise InputError(f"{path}: expected columns {sorted(expected)}.")
     return table
+
+
+def _text_columns(path: Path) -> tuple[list[str], list[str]]:
+    """``documents.parquet``'s columns: those read whole, and the text columns it has."""
+    import pyarrow.parquet as pq
+
+    names = pq.read_schema(path).names
+    return [c for c in names if c not in TEXT_COLUMNS], [c for c in TEXT_COLUMNS if c in names]
+
+
+def text_bytes(path: Path) -> np.ndarray:
+    """UTF-8 bytes of each document's title and text, batch by batch (missing counts 0)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    _, columns = _text_columns(path)
+    parts = []
+    file = pq.ParquetFile(path)
+    if not columns:
+        return np.zeros(file.metadata.num_rows, dtype=np.int64)
+    for batch in file.iter_batches(batch_size=TEXT_BATCH, columns=columns):
+        sizes = np.zeros(batch.num_rows, dtype=np.int64)
+        for column in batch.columns:
+            if pa.types.is_null(column.type):  # a column with no value at all
+                continue
+            if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+                column = pc.cast(column, pa.string())
+            lengths = pc.fill_null(pc.binary_length(column), 0)
+            sizes += lengths.to_numpy(zero_copy_only=False).astype(np.int64)
+        parts.append(sizes)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def read_text_rows(path: Path, rows: np.ndarray) -> dict[str, list[Any]]:
+    """The text columns of ``documents.parquet`` at ``rows`` (sorted), batch by batch."""
+    import pyarrow.parquet as pq
+
+    _, columns = _text_columns(path)
+    rows = np.asarray(rows, dtype=np.int64)
+    found: dict[str, list[Any]] = {column: [] for column in columns}
+    if not columns:
+        return found
+    start = 0
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=TEXT_BATCH, columns=columns):
+        stop = start + batch.num_rows
+        inside = rows[(rows >= start) & (rows < stop)] - start
+        if inside.size:
+            taken = batch.take(inside)
+            for column in columns:
+                found[column].extend(taken.column(column).to_pylist())
+        start = stop
+    return found
 
 
 def _read_json(path: Path) -> Any:
@@ -197,7 +264,8 @@ def load_run(run_dir: Path) -> RunData:
     topics["size"] = topics["size"].astype(int)
     words_file = _read_json(run_dir / "topic_words.json")
     topic_words = {int(entry["topic"]): entry for entry in words_file.get("topics", [])}
-    documents = pd.read_parquet(run_dir / "documents.parquet")
+    whole, _ = _text_columns(run_dir / "documents.parquet")
+    documents = pd.read_parquet(run_dir / "documents.parquet", columns=whole)
     map2d = np.load(run_dir / "map2d.npy", allow_pickle=False)
     topic_vectors = np.load(run_dir / "topic_vectors.npy", allow_pickle=False)
     if map2d.shape[0] != len(documents):
@@ -216,4 +284,5 @@ def load_run(run_dir: Path) -> RunData:
         map2d=map2d,
         topic_vectors=topic_vectors,
         layers=read_layers(run_dir / "layers.csv"),
+        text_bytes=text_bytes(run_dir / "documents.parquet"),
     )

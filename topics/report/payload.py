@@ -35,7 +35,7 @@ def documents_table(data: RunData) -> dict[str, list[Any]]:
     It holds :attr:`RunData.shown_rows` only; the page refers to documents by their position in
     this table (map ``customdata``, representative documents, search results).
     """
-    docs = data.documents.iloc[data.shown_rows]
+    docs = data.shown_documents
     table: dict[str, list[Any]] = {
         "id": [str(v) for v in docs["id"]],
         "title": _column(docs, "title"),
@@ -75,7 +75,7 @@ def page_data(data: RunData) -> dict[str, Any]:
     """Small per-topic data for the topic list, panel and CSV download."""
     docs = data.documents
     lang_counts = docs.groupby(["topic", "lang"]).size()  # all documents, not the page's sample
-    shown = docs.iloc[data.shown_rows].reset_index(drop=True)
+    shown = data.shown_documents
     row_of = {str(doc_id): row for row, doc_id in enumerate(shown["id"])}
     notes = language_notes(data.manifest)
     group_of, groups = overview_groups(data)
