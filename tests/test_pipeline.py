@@ -246,3 +246,25 @@ def test_csv_cells_are_formula_safe() -> None:
     assert safe_csv_cell("@SUM(A1)") == "'@SUM(A1)"
     assert safe_csv_cell("plain") == "plain"
     assert safe_csv_cell(3) == 3
+
+
+def test_documents_are_written_in_row_groups_that_change_nothing(
+    sample_run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """documents.parquet is written a chunk of rows at a time (bounded memory at 1M rows)."""
+    import pyarrow.parquet as pq
+
+    from topics.outputs import files
+
+    written = pd.read_parquet(sample_run.run_dir / "documents.parquet")
+    layers = {c: written[c].to_numpy() for c in sample_run.manifest["layers"][1:]}
+    monkeypatch.setattr(files, "DOCUMENT_CHUNK", 7)
+    again = tmp_path / "documents.parquet"
+    files.write_documents(
+        sample_run.corpus, sample_run.topics, again, written["assigned_by"].to_numpy(), layers
+    )
+    assert pq.ParquetFile(again).num_row_groups == -(-len(written) // 7)
+    pd.testing.assert_frame_equal(pd.read_parquet(again), written)
+    # A document with no measured membership is missing (null), not a NaN number.
+    probability = pq.read_table(again).column("probability")
+    assert probability.null_count == int(written["probability"].isna().sum())

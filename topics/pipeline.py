@@ -45,7 +45,7 @@ from topics.engine import Engine, open_engine
 from topics.errors import ConfigError
 from topics.evaluate.stability import seed_stability
 from topics.layers import build_layers, layers_table
-from topics.manifest import build_manifest, peak_rss_mb
+from topics.manifest import build_manifest, peak_rss_mb, release_freed_memory
 from topics.progress import Progress, SilentProgress
 from topics.registry import capable
 from topics.represent.bertopic_stage import resolve_min_df
@@ -77,6 +77,7 @@ class _Clock:
         began = time.perf_counter()
         yield note
         seconds = time.perf_counter() - began
+        release_freed_memory()
         self.timings[name] = round(self.timings.get(name, 0.0) + seconds, 3)
         # The process's peak so far, after each stage: the first stage whose value jumps is
         # the one that sets the run's peak memory.

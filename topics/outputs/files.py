@@ -38,40 +38,78 @@ def write_layers_csv(table: pd.DataFrame, path: Path) -> None:
     table.to_csv(path, index=False, encoding="utf-8")
 
 
+#: Rows written per Parquet row group: the text of a million abstracts is never copied whole.
+DOCUMENT_CHUNK = 100_000
+#: Columns written as strings whatever their values; the others (titles included: an
+#: all-missing title column stays untyped, as pandas writes it) are typed from their values.
+STRING_COLUMNS = ("id", "text", "lang", "assigned_by")
+
+
 def write_documents(
     corpus: Corpus,
     topics: Topics,
     path: Path,
     assigned_by: np.ndarray | None = None,
     layers: dict[str, np.ndarray] | None = None,
-) -> pd.DataFrame:
+) -> None:
     """``documents.parquet``: one row per document after de-duplication, in corpus order.
 
     ``assigned_by`` says how each document's cluster was found: ``fit`` (UMAP + HDBSCAN saw
     it) or ``vote`` (outside the fitted sample, see :mod:`topics.assign`); default all ``fit``.
-    ``layers`` adds one int column per coarser topic layer (``topic_l1``, ...).
+    ``layers`` adds one int column per coarser topic layer (``topic_l1``, ...). Rows are written
+    :data:`DOCUMENT_CHUNK` at a time (one row group each), so no table of every text is built.
     """
-    frame = pd.DataFrame(
-        {
-            "id": corpus.ids,
-            "title": corpus.titles,
-            "text": corpus.texts,
-            "lang": corpus.langs,
-            "topic": np.asarray(topics.assignments, dtype=np.int64),
-            "probability": np.asarray(topics.probabilities, dtype=np.float32),
-            "assigned_by": np.full(len(corpus), "fit") if assigned_by is None else assigned_by,
-        }
-    )
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns: dict[str, Any] = {
+        "id": corpus.ids,
+        "title": corpus.titles,
+        "text": corpus.texts,
+        "lang": corpus.langs,
+        "topic": np.asarray(topics.assignments, dtype=np.int64),
+        "probability": np.asarray(topics.probabilities, dtype=np.float32),
+        "assigned_by": np.full(len(corpus), "fit") if assigned_by is None else assigned_by,
+    }
     for column, values in (layers or {}).items():
-        frame[column] = np.asarray(values, dtype=np.int64)
-    if corpus.dates is not None:
-        frame["date"] = corpus.dates
-    if corpus.labels is not None:
-        frame["label"] = corpus.labels
-    if corpus.duplicate_of is not None:
-        frame["duplicate_of"] = corpus.duplicate_of
-    frame.to_parquet(path, index=False)
-    return frame
+        columns[column] = np.asarray(values, dtype=np.int64)
+    for column, values in (
+        ("date", corpus.dates),
+        ("label", corpus.labels),
+        ("duplicate_of", corpus.duplicate_of),
+    ):
+        if values is not None:
+            columns[column] = values
+    # One type per column for every row group: strings as strings, the rest as a whole column
+    # of them would be typed (labels may be numbers; an all-missing column is null).
+    schema = pa.schema(
+        [
+            (name, pa.string() if name in STRING_COLUMNS else _arrow(values).type)
+            for name, values in columns.items()
+        ]
+    )
+    with pq.ParquetWriter(path, schema) as writer:
+        for start in range(0, max(len(corpus), 1), DOCUMENT_CHUNK):
+            stop = start + DOCUMENT_CHUNK
+            chunk = {
+                name: _arrow(_as_list(values[start:stop], name), schema.field(name).type)
+                for name, values in columns.items()
+            }
+            writer.write_table(pa.table(chunk, schema=schema))
+
+
+def _arrow(values: Any, kind: Any = None) -> Any:
+    """An Arrow array of ``values``; NaN is written as missing, as pandas writes it."""
+    import pyarrow as pa
+
+    return pa.array(values, type=kind, from_pandas=True)
+
+
+def _as_list(values: Any, name: str) -> Any:
+    """Column values as Arrow takes them (string columns' values as ``str`` or ``None``)."""
+    if name not in STRING_COLUMNS:
+        return values
+    return [None if value is None else str(value) for value in values]
 
 
 def write_topic_words(topics: Topics, path: Path) -> None:
