@@ -9,8 +9,8 @@ anchor is plain BERTopic with its defaults on the same vectors (``bench/quality.
 ``run_bertopic``), scored by the same code (``bench/quality.py``'s ``score_system``, one
 reference tokenization for both).
 
-Usage: ``python bench/layers.py [--preset fast]``; writes
-``bench/results/layers_<preset>.{json,md}``.
+Usage: ``python bench/layers.py [--preset fast] [--lexical auto]``; writes
+``bench/results/layers_<preset>.{json,md}`` (``layers_<preset>_<lexical>`` for another setting).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def references(path: Path, fields: list[str]) -> pd.DataFrame:
     )
 
 
-def bench_corpus(name: str, preset: str, work: Path) -> dict:
+def bench_corpus(name: str, preset: str, work: Path, lexical: str = "auto") -> dict:
     file, fields = CORPORA[name]
     config = load_config(
         ROOT / "configs" / f"{preset}.yaml",
@@ -66,6 +66,7 @@ def bench_corpus(name: str, preset: str, work: Path) -> dict:
             f"run.name={name}",
             "output.report=false",
             "output.save_model=false",
+            f"embedding.lexical={lexical}",
         ],
     )
     result = run_pipeline(config)
@@ -94,6 +95,7 @@ def bench_corpus(name: str, preset: str, work: Path) -> dict:
     rows.append(_row("plain BERTopic", scores, pd.Series(anchor["assignments"]), merged, fields))
     return {
         "documents": len(documents),
+        "lexical": result.manifest["lexical"],
         "rows": rows,
         "labels": pd.read_csv(result.run_dir / "topics.csv")["label"].head(6).tolist(),
         "overview_labels": table[table["layer"] == table["layer"].max()]["label"].head(6).tolist(),
@@ -131,7 +133,9 @@ def markdown(report: dict) -> str:
         f"{report['date']} · {report['machine']} · full corpora; NMI over all documents "
         "(outliers one cluster); NPMI top-10, diversity top-25 over one reference "
         "tokenization; generic = share of label units that do not tell their group apart. "
-        "Anchor: plain BERTopic (defaults) on the same vectors.",
+        "Anchor: plain BERTopic (defaults) on the preset's embedder's vectors (without the "
+        "lexical block: what a BERTopic user gets from the same model). `+lexical`: the run "
+        "joined a TF-IDF block (`embedding.lexical`).",
         "",
         "| corpus | layer | groups | NMI per reference labelling | NPMI | diversity | generic |",
         "|---|---|---:|---|---:|---:|---:|",
@@ -141,10 +145,12 @@ def markdown(report: dict) -> str:
         return "–" if value is None else format(value, pattern)
 
     for name, entry in report["corpora"].items():
+        lexical = " +lexical" if entry.get("lexical", {}).get("used") else ""
         for row in entry["rows"]:
             scores = ", ".join(f"{k[4:]} {v:.3f}" for k, v in row.items() if k.startswith("nmi_"))
+            layer = row["layer"] if row["layer"] == "plain BERTopic" else row["layer"] + lexical
             lines.append(
-                f"| {name} ({entry['documents']}) | {row['layer']} | {row['groups']} | {scores} "
+                f"| {name} ({entry['documents']}) | {layer} | {row['groups']} | {scores} "
                 f"| {number(row.get('npmi'), '.3f')} | {number(row.get('diversity'), '.2f')} "
                 f"| {number(row.get('generic'), '.1%')} |"
             )
@@ -160,6 +166,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="fast")
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--lexical", default="auto", help="embedding.lexical for our runs")
     args = parser.parse_args()
     report = {
         "date": datetime.now(UTC).date().isoformat(),
@@ -170,9 +177,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         for name in CORPORA:
             began = time.perf_counter()
-            report["corpora"][name] = bench_corpus(name, args.preset, Path(scratch))
+            report["corpora"][name] = bench_corpus(name, args.preset, Path(scratch), args.lexical)
             print(f"{name}: {time.perf_counter() - began:.0f} s", flush=True)
-            stem = f"layers_{args.preset}"
+            stem = f"layers_{args.preset}" + ("" if args.lexical == "auto" else f"_{args.lexical}")
             (args.out / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n")
             (args.out / f"{stem}.md").write_text(markdown(report))
     print(markdown(report))

@@ -28,7 +28,7 @@ def test_auto_adds_the_block_to_one_language_corpora_only() -> None:
     assert _choice(["en"] * share + ["zh"] * (100 - share)).used
     assert _choice(["zh"] * 100).used
     mixed = _choice(["en"] * (share - 1) + ["zh"] * (101 - share))
-    assert not mixed.used and mixed.reason == "mixed languages (en 89%, zh 11%)"
+    assert not mixed.used and mixed.reason == "mixed languages: en 89%, zh 11%"
     assert not _choice(["en"] * 100, lexical="off").used
     assert _choice(["en"] * 50 + ["zh"] * 50, lexical="on").used
     # A corpus-fitted backend has no room for a block: auto skips it, on is refused.
@@ -85,7 +85,7 @@ def english_run(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 (RunR
 
 def test_a_one_language_run_stores_its_block_and_assign_reuses_it(english_run) -> None:
     run, tmp = english_run
-    assert run.manifest["lexical"] == {"used": True, "reason": "one language (en 100%)"}
+    assert run.manifest["lexical"] == {"used": True, "reason": "one language: en 100%"}
     folder = run.run_dir / "assign"
     vectors = np.load(folder / "vectors.npy")
     vocabulary = np.load(folder / "lexical-vocabulary.npy")

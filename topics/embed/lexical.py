@@ -70,8 +70,8 @@ def choose_lexical(section: EmbeddingSection, embedder: Any, langs: list[str]) -
     top = max(shares, key=lambda lang: shares[lang], default="")
     listed = ", ".join(f"{lang} {share:.0%}" for lang, share in sorted(shares.items()))
     if top and shares[top] >= MONOLINGUAL_SHARE:
-        return LexicalChoice(True, f"one language ({listed})")
-    return LexicalChoice(False, f"mixed languages ({listed})")
+        return LexicalChoice(True, f"one language: {listed}")
+    return LexicalChoice(False, f"mixed languages: {listed}")
 
 
 def add_lexical(
