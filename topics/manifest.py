@@ -6,7 +6,6 @@ timings, cache hits and peak memory as the run goes.
 
 from __future__ import annotations
 
-import functools
 import platform
 import resource
 import sys
@@ -52,30 +51,6 @@ def peak_rss_mb() -> float:
     """Peak resident memory of this process so far, in MB."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
-
-
-def release_freed_memory() -> None:
-    """Hand memory that a finished stage freed back to the system (glibc ``malloc_trim``).
-
-    UMAP's and BERTopic's temporaries are freed when a stage ends, but glibc keeps the pages
-    of its fragmented heap, so the next stage's peak sits on top of the last one's. A no-op
-    where there is no glibc (macOS, musl).
-    """
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-@functools.cache
-def _malloc_trim() -> Any:
-    import ctypes
-
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        return ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return None
 
 
 def key_settings(config: RunConfig, clusters: Clusters) -> dict[str, Any]:

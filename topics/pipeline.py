@@ -45,7 +45,7 @@ from topics.engine import Engine, open_engine
 from topics.errors import ConfigError
 from topics.evaluate.stability import seed_stability
 from topics.layers import build_layers, layers_table
-from topics.manifest import build_manifest, peak_rss_mb, release_freed_memory
+from topics.manifest import build_manifest, peak_rss_mb
 from topics.progress import Progress, SilentProgress
 from topics.registry import capable
 from topics.represent.bertopic_stage import resolve_min_df
@@ -77,7 +77,6 @@ class _Clock:
         began = time.perf_counter()
         yield note
         seconds = time.perf_counter() - began
-        release_freed_memory()
         self.timings[name] = round(self.timings.get(name, 0.0) + seconds, 3)
         # The process's peak so far, after each stage: the first stage whose value jumps is
         # the one that sets the run's peak memory.
@@ -393,6 +392,9 @@ def _run(config: RunConfig, clock: _Clock, engine: Engine) -> RunResult:
         }
         manifest["timings"] = dict(clock.timings)
         write_manifest(manifest, folder / "manifest.json")
+        # The page is built from the files just written: the run's vectors and neighbour
+        # lists (over 1 GB at a million documents) are not needed for it.
+        del embeddings, fitted, vectors, assigned
         if config.output.report:
             with clock.stage("report"):
                 from topics.report import build_report

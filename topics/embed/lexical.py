@@ -64,7 +64,7 @@ def choose_lexical(section: EmbeddingSection, embedder: Any, langs: list[str]) -
     if section.lexical == "on":
         return LexicalChoice(True, "embedding.lexical: on")
     if not capable(embedder, "embeds_words"):
-        return LexicalChoice(False, f"the {section.backend} backend has no room for one")
+        return LexicalChoice(False, f"the {section.backend} backend cannot embed new text")
     values, counts = np.unique(np.asarray(langs, dtype=str), return_counts=True)
     shares = {str(v): float(c) / max(1, len(langs)) for v, c in zip(values, counts, strict=True)}
     top = max(shares, key=lambda lang: shares[lang], default="")
