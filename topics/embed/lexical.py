@@ -130,7 +130,6 @@ def transform_partition(texts: list[str], *, model: LexicalModel) -> np.ndarray:
     return model.transform(texts)
 
 
-
 def _from_cache(
     stored: dict[str, np.ndarray | None], n_documents: int
 ) -> tuple[np.ndarray | None, LexicalModel | None]:
