@@ -81,6 +81,8 @@ def reduce_outliers(
         others[start : start + OUTLIER_BLOCK] for start in range(0, others.size, OUTLIER_BLOCK)
     ]
     for number, rows in enumerate(blocks):
+        if not (assignments[rows] == -1).any():
+            continue  # BERTopic's strategies fail on an empty outlier list (a core without any)
         documents = (
             list(joined)
             if number == 0
