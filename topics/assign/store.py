@@ -164,7 +164,7 @@ def load_assigner(run_dir: Path) -> Assigner:
         if meta.get("lexical"):
             stored = {
                 name: np.load(path, allow_pickle=False)
-                for name in ("vocabulary", "idf", "components")
+                for name in LexicalModel.ARRAYS
                 if (path := folder / f"lexical-{name}.npy").is_file()
             }
             lexical = LexicalModel.from_arrays(stored)

@@ -36,8 +36,6 @@ from topics.types import Corpus, Embeddings
 MONOLINGUAL_SHARE = 0.9
 #: Weight of the lexical block next to the embedder's (both unit length; measured at 1).
 LEXICAL_WEIGHT = 1.0
-#: The model's arrays, as cached beside the block (``components`` absent without an SVD).
-LEXICAL_ARRAYS = ("vocabulary", "idf", "components")
 
 
 @dataclass(frozen=True)
@@ -96,7 +94,7 @@ def add_lexical(
     rows = b"" if fit_rows is None else np.asarray(fit_rows, dtype=np.int64).tobytes()
     key = digest("lexical", fitter.fingerprint(), corpus.text_hashes, rows)
     cache = ArrayCache(root, "lexical")
-    stored = {name: cache.get(f"{key}-{name}") for name in (*LEXICAL_ARRAYS, "vectors")}
+    stored = {name: cache.get(f"{key}-{name}") for name in (*LexicalModel.ARRAYS, "vectors")}
     vectors, model = _from_cache(stored, len(corpus))
     if model is None:
         vectors, model = fit_block(corpus.texts, section.dimensions, fit_rows, engine)

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -133,6 +134,9 @@ class LexicalModel:
     vocabulary: np.ndarray
     idf: np.ndarray
     components: np.ndarray | None
+
+    #: The names :meth:`arrays` stores them under (``components`` absent without an SVD).
+    ARRAYS: ClassVar[tuple[str, ...]] = ("vocabulary", "idf", "components")
 
     @classmethod
     def empty(cls) -> LexicalModel:
