@@ -89,12 +89,16 @@ def tokenizer_fingerprint(tokenizer: object) -> str:
     return f"{tokenizer!r}:jieba-{package_version('jieba')}:text-{files_digest(files)}"
 
 
+#: What reading a damaged, truncated or foreign cache file raises: it counts as a miss.
+UNREADABLE = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
+
+
 def _load_npz(path: Path) -> dict[str, np.ndarray] | None:
     """Load a cache file; a corrupt or foreign file counts as a miss, not an error."""
     try:
         with np.load(path, allow_pickle=False) as data:
             return {name: data[name] for name in data.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error):
+    except UNREADABLE:
         return None
 
 
@@ -118,7 +122,7 @@ def _shard_hits(
             if not rows:
                 return None
             stored = data["vectors"]
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error):
+    except UNREADABLE:
         return None
     # A key repeated inside one batch (the same text twice) is stored twice: keep the first.
     positions_array = np.asarray(positions, dtype=np.int64)
