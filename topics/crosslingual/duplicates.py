@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from topics.scratch import take_rows
 from topics.text.han import count_han
 
 #: Cosine-similarity thresholds per embedding backend, measured on ChinaXiv pairs with
@@ -164,12 +165,8 @@ def anchor_agreement(zh: Anchors, en: Anchors, weight: dict[str, float]) -> floa
     return sum(weight.get(anchor, 1.0) for anchor in shared) / total
 
 
-def anchor_weights(anchors: Sequence[Anchors]) -> dict[str, float]:
-    """Rarity weight ``log((n + 1) / df)`` of every marked anchor across the corpus."""
-    frequency: Counter[str] = Counter()
-    for item in anchors:
-        frequency.update(item.marked)
-    count = len(anchors)
+def anchor_weights(frequency: Counter[str], count: int) -> dict[str, float]:
+    """Rarity weight ``log((count + 1) / df)`` of every marked anchor across ``count`` documents."""
     return {anchor: math.log((count + 1) / df) for anchor, df in frequency.items()}
 
 
@@ -266,9 +263,13 @@ def translation_candidates(
     en_rows = np.flatnonzero(np.asarray(langs, dtype=object) == "en")
     if len(zh_rows) == 0 or len(en_rows) == 0:
         return []
-    unit = unit_rows(vectors)
-    zh_best, zh_sim = top_match(unit[zh_rows], unit[en_rows], block_rows)
-    en_best, _ = top_match(unit[en_rows], unit[zh_rows], block_rows)
+    # Each language's rows are read and scaled on their own: no unit copy of every vector
+    # (vectors may be a file-backed array of a million rows).
+    zh_unit = unit_rows(take_rows(vectors, zh_rows))
+    en_unit = unit_rows(take_rows(vectors, en_rows))
+    zh_best, zh_sim = top_match(zh_unit, en_unit, block_rows)
+    en_best, _ = top_match(en_unit, zh_unit, block_rows)
+    del zh_unit, en_unit
     mutual = (en_best[zh_best] == np.arange(len(zh_rows))) & (zh_sim >= min_similarity)
     pairs = [
         (int(zh_rows[z]), int(en_rows[zh_best[z]]), float(zh_sim[z]))
@@ -276,9 +277,17 @@ def translation_candidates(
     ]
     if not pairs:
         return []
-    # Anchor weights need every document (rarity), but only candidates' anchors are compared.
-    anchors = [extract_anchors(text, lang) for text, lang in zip(texts, langs, strict=True)]
-    weight = anchor_weights(anchors)
+    # Anchor weights need every document (rarity), but only candidates' anchors are compared:
+    # count the others' anchors and keep just the candidates'.
+    wanted = {row for zh, en, _ in pairs for row in (zh, en)}
+    frequency: Counter[str] = Counter()
+    anchors: dict[int, Anchors] = {}
+    for row, (text, lang) in enumerate(zip(texts, langs, strict=True)):
+        found = extract_anchors(text, lang)
+        frequency.update(found.marked)
+        if row in wanted:
+            anchors[row] = found
+    weight = anchor_weights(frequency, len(texts))
     candidates = []
     for zh, en, similarity in pairs:
         ratio = anchors[en].length / max(anchors[zh].length, 1)
