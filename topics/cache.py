@@ -40,6 +40,7 @@ from topics.atomic import (
     make_folder,
     remove_stale_temps,
 )
+from topics.scratch import release
 
 CACHE_KEY = "cache.dir"
 
@@ -130,6 +131,10 @@ def _shard_hits(
     return np.asarray(rows, dtype=np.int64)[first], positions_array[first], stored
 
 
+def _zeros(shape: tuple[int, int]) -> np.ndarray:
+    return np.zeros(shape, dtype=np.float32)
+
+
 class VectorStore:
     """Per-document vectors for one embedder, sharded on disk.
 
@@ -150,12 +155,16 @@ class VectorStore:
             return []
         return sorted(p for p in self.folder.glob("shard-*.npz"))
 
-    def lookup(self, hashes: Sequence[str]) -> tuple[np.ndarray | None, np.ndarray]:
+    def lookup(
+        self, hashes: Sequence[str], allocate: Callable[[tuple[int, int]], np.ndarray] | None = None
+    ) -> tuple[np.ndarray | None, np.ndarray]:
         """Return ``(vectors, found)``: cached rows for ``hashes`` and a boolean mask of hits.
 
         ``vectors`` is ``None`` when nothing was found; rows of misses are zero. Only each
         shard's keys are read unless it holds a wanted row: a 1,000-document feed embedded
         into a million-document cache reads a few shards' vectors, not all of them.
+        ``allocate(shape)`` makes the zero matrix (a scratch array, see
+        :mod:`topics.scratch`); ``None`` = in memory.
         """
         wanted = {h: i for i, h in enumerate(hashes)}
         found = np.zeros(len(hashes), dtype=bool)
@@ -166,10 +175,11 @@ class VectorStore:
                 continue
             rows, positions, stored = hits
             if vectors is None:
-                vectors = np.zeros((len(hashes), stored.shape[1]), dtype=np.float32)
+                vectors = (allocate or _zeros)((len(hashes), stored.shape[1]))
             if stored.shape[1] != vectors.shape[1]:
                 continue
             vectors[positions] = stored[rows]
+            release(vectors)
             found[positions] = True
         return vectors, found
 
@@ -200,6 +210,7 @@ def embed_with_store(
     progress: Callable[[int], None] | None = None,
     embed_many: Callable[[list[list[int]]], list[np.ndarray]] | None = None,
     wave: int = 1,
+    allocate: Callable[[tuple[int, int]], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, int]:
     """Fill a ``(n, d)`` matrix from the store, embedding only the misses, batch by batch.
 
@@ -218,13 +229,17 @@ def embed_with_store(
     embed_many, wave:
         When given, ``embed_many`` embeds ``wave`` batches at a time (one task each on a Dask
         engine) instead of ``embed`` one by one; each batch is still saved as it comes back.
+    allocate:
+        Makes the ``(n, d)`` zero matrix (a scratch array: :mod:`topics.scratch`); ``None`` =
+        in memory.
 
     Returns
     -------
     vectors, computed:
         The full matrix and how many rows had to be embedded.
     """
-    vectors, found = store.lookup(keys)
+    allocate = allocate or _zeros
+    vectors, found = store.lookup(keys, allocate)
     if progress is not None and found.any():
         progress(int(found.sum()))
     missing = np.flatnonzero(~found).tolist()
@@ -236,8 +251,9 @@ def embed_with_store(
         for rows, computed in zip(group, embed_many(group), strict=True):
             batch = np.asarray(computed, dtype=np.float32)
             if vectors is None:
-                vectors = np.zeros((len(keys), batch.shape[1]), dtype=np.float32)
+                vectors = allocate((len(keys), batch.shape[1]))
             vectors[rows] = batch
+            release(vectors)
             store.add([keys[r] for r in rows], batch)
             if progress is not None:
                 progress(len(rows))

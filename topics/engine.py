@@ -22,6 +22,7 @@ from typing import Any, Protocol, TypeVar
 from topics.config import EngineSection
 from topics.errors import ConfigError
 from topics.registry import engines
+from topics.scratch import take_rows
 
 PartitionT = TypeVar("PartitionT")
 ResultT = TypeVar("ResultT")
@@ -68,7 +69,7 @@ class RowPartitions(Sequence):
 
     def __getitem__(self, position: int) -> Any:  # type: ignore[override]
         start, stop = self.bounds[position]
-        return self.matrix[self.rows[start:stop]]
+        return take_rows(self.matrix, self.rows[start:stop])
 
 
 @engines.register("local")

@@ -16,6 +16,7 @@ from topics.cache import digest
 from topics.cluster.hdbscan_stage import resolve_min_cluster_size
 from topics.config import HdbscanSection
 from topics.engine import LOCAL, Engine
+from topics.scratch import take_rows
 from topics.types import Clusters, Embeddings, Reduced
 
 
@@ -47,7 +48,7 @@ class Spread:
 def core_embeddings(embeddings: Embeddings, core: np.ndarray) -> Embeddings:
     """The core's vectors, with a cache key of their own (UMAP outputs are cached by it)."""
     return Embeddings(
-        vectors=embeddings.vectors[core],
+        vectors=take_rows(embeddings.vectors, core),
         backend=embeddings.backend,
         cache_key=digest("core", embeddings.cache_key, np.asarray(core, dtype=np.int64).tobytes()),
         from_cache=embeddings.from_cache,
@@ -84,7 +85,7 @@ def spread(
     made at once.
     """
     rest = np.setdiff1d(np.arange(vectors.shape[0]), core, assume_unique=True)
-    neighbours = nearest_rows(vectors[core], vectors, rest, k, seed, engine)
+    neighbours = nearest_rows(take_rows(vectors, core), vectors, rest, k, seed, engine)
     labels, shares = vote(core_labels, neighbours)
     return Spread(core=core, rest=rest, neighbours=neighbours, labels=labels, shares=shares)
 

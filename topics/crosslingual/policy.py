@@ -25,6 +25,7 @@ from topics.crosslingual.duplicates import (
 )
 from topics.errors import ConfigError
 from topics.registry import part_with
+from topics.scratch import take_rows
 from topics.types import Corpus, Embeddings
 
 
@@ -109,7 +110,7 @@ def mark_translations(
     kept = corpus.subset(np.flatnonzero(keep))
     return kept, replace(
         embeddings,
-        vectors=embeddings.vectors[keep],
+        vectors=take_rows(embeddings.vectors, np.flatnonzero(keep)),
         cache_key=digest(embeddings.cache_key, "without-translations", kept.ids),
     )
 

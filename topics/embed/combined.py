@@ -7,7 +7,7 @@ while the semantic block keeps translations together (field notes: arXiv NMI .43
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +16,7 @@ from topics.config import EmbeddingSection
 from topics.embed.base import Embedder, check_aligned, l2_normalize
 from topics.errors import ConfigError
 from topics.registry import embedders
+from topics.scratch import BLOCK_ROWS, release
 
 
 class CombinedEmbedder:
@@ -82,6 +83,27 @@ def combine_blocks(blocks: Sequence[np.ndarray], weights: Sequence[float]) -> np
         for block, weight in zip(blocks, weights, strict=True)
     ]
     return l2_normalize(np.concatenate(weighted, axis=1))
+
+
+def combine_in_blocks(
+    blocks: Sequence[np.ndarray],
+    weights: Sequence[float],
+    allocate: Callable[[tuple[int, int]], np.ndarray] | None = None,
+) -> np.ndarray:
+    """:func:`combine_blocks` row block by row block into ``allocate(shape)`` (a scratch array).
+
+    Rows are combined independently, so the result is the same; only one block of rows is in
+    memory at a time besides the output.
+    """
+    n_rows = blocks[0].shape[0]
+    width = sum(block.shape[1] for block in blocks)
+    out = (allocate or (lambda shape: np.zeros(shape, dtype=np.float32)))((n_rows, width))
+    for start in range(0, n_rows, BLOCK_ROWS):
+        stop = start + BLOCK_ROWS
+        out[start:stop] = combine_blocks([block[start:stop] for block in blocks], weights)
+        for array in (out, *blocks):
+            release(array)
+    return out
 
 
 @embedders.register("combined")

@@ -16,6 +16,7 @@ embeds a new document into the same space.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ import numpy as np
 
 from topics.cache import ArrayCache, digest
 from topics.config import EmbeddingSection
-from topics.embed.combined import combine_blocks
+from topics.embed.combined import combine_blocks, combine_in_blocks
 from topics.embed.tfidf import LexicalModel, TfidfEmbedder, fit_lexical
 from topics.engine import LOCAL, Engine, partition_bounds
 from topics.errors import ConfigError
@@ -82,13 +83,15 @@ def add_lexical(
     root: Path | None,
     fit_rows: np.ndarray | None = None,
     engine: Engine = LOCAL,
+    allocate: Callable[[tuple[int, int]], np.ndarray] | None = None,
 ) -> tuple[Embeddings, LexicalModel]:
     """The embedder's vectors with a TF-IDF + SVD block fitted on ``corpus`` joined on.
 
     With ``fit_rows`` (the core of a large corpus) the block is fitted on those documents and
     every other one is transformed partition by partition on ``engine``, so its memory does not
     grow with the corpus beyond the vectors themselves. The block and its model are cached per
-    corpus (the fit sees many texts, so one changed document changes it).
+    corpus (the fit sees many texts, so one changed document changes it). ``allocate`` makes
+    the joined matrix (a scratch array: :mod:`topics.scratch`); ``None`` = in memory.
     """
     fitter = TfidfEmbedder(dimensions=section.dimensions)
     rows = b"" if fit_rows is None else np.asarray(fit_rows, dtype=np.int64).tobytes()
@@ -100,7 +103,7 @@ def add_lexical(
         vectors, model = fit_block(corpus.texts, section.dimensions, fit_rows, engine)
         for name, array in {**model.arrays(), "vectors": vectors}.items():
             cache.put(f"{key}-{name}", array)
-    combined = combine_blocks([embeddings.vectors, vectors], [1.0, LEXICAL_WEIGHT])
+    combined = combine_in_blocks([embeddings.vectors, vectors], [1.0, LEXICAL_WEIGHT], allocate)
     return replace(embeddings, vectors=combined, cache_key=digest(embeddings.cache_key, key)), model
 
 

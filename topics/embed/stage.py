@@ -8,6 +8,7 @@ a file (precomputed) run in this process.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +21,19 @@ from topics.embed.base import make_embedder
 from topics.engine import LOCAL, Engine
 from topics.progress import Progress, SilentProgress
 from topics.registry import capable, embedders
+from topics.scratch import allocator
 from topics.types import Corpus, Embeddings
 
 
 def cache_root(config: RunConfig) -> Path | None:
     """The cache folder as an absolute path (workers may run elsewhere), ``None`` when off."""
     return Path(config.cache.dir).absolute() if config.cache.enabled else None
+
+
+def scratch_folder(config: RunConfig) -> Path:
+    """Where the run's scratch arrays go (:mod:`topics.scratch`): the cache folder, else the
+    output folder — both on the user's disk, unlike a ``/tmp`` that may live in memory."""
+    return cache_root(config) or Path(config.output.dir).absolute()
 
 
 def embed_corpus(
@@ -40,7 +48,13 @@ def embed_corpus(
     root = cache_root(config)
     embedder = make_embedder(config.embedding, root)
     vectors, fingerprint, computed = cached_vectors(
-        embedder, config.embedding, corpus, root, progress, engine
+        embedder,
+        config.embedding,
+        corpus,
+        root,
+        progress,
+        engine,
+        allocator(scratch_folder(config)),
     )
     return Embeddings(
         vectors=vectors,
@@ -57,11 +71,14 @@ def cached_vectors(
     root: Path | None,
     progress: Progress,
     engine: Engine = LOCAL,
+    allocate: Callable[[tuple[int, int]], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, str, int]:
     """``(vectors, fingerprint, rows computed)`` for one embedder, through the vector store.
 
     ``section.backend`` names ``embedder`` (for a combined backend's component, a copy of the
-    section naming the component), so a Dask worker can build the same backend.
+    section naming the component), so a Dask worker can build the same backend. ``allocate``
+    makes the matrix (a scratch array for a run; components of a combined backend are joined
+    in memory).
     """
     components = getattr(embedder, "components", None)
     if components and hasattr(embedder, "combine"):
@@ -117,7 +134,7 @@ def cached_vectors(
         wave = engine.parallelism
     batch = len(corpus) if corpus_fitted else section.batch_size
     vectors, computed = embed_with_store(
-        corpus.text_hashes, embed_rows, store, batch, progress.advance, embed_many, wave
+        corpus.text_hashes, embed_rows, store, batch, progress.advance, embed_many, wave, allocate
     )
     return vectors, fingerprint, computed
 
@@ -167,6 +184,12 @@ def translation_vectors(
     )
     section = config.embedding.model_copy(update={"backend": name})
     vectors, _, _ = cached_vectors(
-        detector.embedder, section, corpus, root, SilentProgress(), engine
+        detector.embedder,
+        section,
+        corpus,
+        root,
+        SilentProgress(),
+        engine,
+        allocator(scratch_folder(config)),
     )
     return vectors, detector.threshold

@@ -38,6 +38,7 @@ from topics.represent.tokens import (
     token_frequencies,
     tokenize_corpus,
 )
+from topics.scratch import take_rows
 from topics.types import Clusters, Corpus, Embeddings, Reduced, Topics
 
 __all__ = [
@@ -173,7 +174,7 @@ def represent(
                 top_n_words,
                 seed,
             )
-            topics_fitted, _ = model.fit_transform(joined, embeddings=vectors[fitted])
+            topics_fitted, _ = model.fit_transform(joined, embeddings=take_rows(vectors, fitted))
             # BERTopic renumbers clusters by size (and again when merging): remember which
             # cluster became which topic before outlier reduction moves documents.
             cluster_topic = cluster_topics(labels[fitted], np.asarray(topics_fitted))

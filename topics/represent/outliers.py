@@ -14,6 +14,7 @@ import numpy as np
 
 from topics.config import TopicsSection
 from topics.engine import LOCAL, Engine
+from topics.scratch import take_rows
 from topics.types import Clusters, Corpus
 
 #: Outliers outside the fit reduced at once (their similarities to every topic are held).
@@ -90,7 +91,7 @@ def reduce_outliers(
         )
         extra: dict[str, Any] = {}
         if strategy == "embeddings":
-            extra["embeddings"] = vectors[rows]
+            extra["embeddings"] = take_rows(vectors, rows)
         elif strategy == "probabilities":
             if membership is None:
                 raise ValueError("the 'probabilities' outlier strategy needs a membership matrix")

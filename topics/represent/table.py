@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from topics.scratch import release
 from topics.types import Corpus
 
 OUTLIER = -1
@@ -106,6 +107,7 @@ def topic_vectors(vectors: np.ndarray, assignments: np.ndarray) -> dict[int, np.
     for start in range(0, kept.size, _BLOCK):
         block = kept[start : start + _BLOCK]
         sums += indicator[:, start : start + _BLOCK] @ np.asarray(vectors[block], np.float64)
+        release(vectors)
     counts = np.asarray(indicator.sum(axis=1)).ravel()
     means = (sums / counts[:, None]).astype(np.float32)
     norms = np.linalg.norm(means, axis=1)
@@ -134,6 +136,7 @@ def representative_ids(
     for start in range(0, ranked.size, _BLOCK):
         rows = ranked[start : start + _BLOCK]
         block = np.asarray(vectors[rows], dtype=np.float32)
+        release(vectors)
         norms = np.linalg.norm(block, axis=1)
         norms[norms == 0] = 1.0
         dots = np.einsum("ij,ij->i", block, centre_matrix[position[rows]])
