@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import SAMPLE, make_config
+from topics.corpus.texts import DiskTexts
 from topics.errors import InputError
 from topics.pipeline import run_pipeline
 from topics.text.stopwords import stopwords
@@ -41,6 +42,9 @@ def test_run_folder_has_every_file(sample_run) -> None:
     assert (run_dir / "model" / "topics.json").is_file()
     assert any((run_dir / "model").glob("*.safetensors"))
     assert not list(run_dir.parent.glob(".*tmp-*")), "temporary folder left behind"
+    # Texts and vectors lived in unlinked scratch files: nothing of them is left anywhere.
+    assert not list(run_dir.parents[1].rglob("topics-*")), "scratch file left behind"
+    assert isinstance(sample_run.corpus.texts, DiskTexts)
 
 
 def test_every_distinct_sample_abstract_is_a_document(sample_run) -> None:

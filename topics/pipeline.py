@@ -40,7 +40,7 @@ from topics.crosslingual.policy import align_labels, mark_translations
 from topics.diagnostics import language_split
 from topics.embed.base import make_embedder
 from topics.embed.lexical import add_lexical, choose_lexical, lexical_fingerprint
-from topics.embed.stage import cache_root, embed_corpus, translation_vectors
+from topics.embed.stage import cache_root, embed_corpus, scratch_folder, translation_vectors
 from topics.engine import Engine, open_engine
 from topics.errors import ConfigError
 from topics.evaluate.stability import seed_stability
@@ -49,6 +49,7 @@ from topics.manifest import build_manifest, peak_rss_mb
 from topics.progress import Progress, SilentProgress
 from topics.registry import capable
 from topics.represent.bertopic_stage import resolve_min_df
+from topics.scratch import allocator, take_rows
 from topics.types import Clusters, Corpus, Embeddings, Reduced, Topics
 
 
@@ -204,7 +205,7 @@ def _run(config: RunConfig, clock: _Clock, engine: Engine) -> RunResult:
     umap_cache = ArrayCache(root, "umap")
 
     with clock.stage("load") as note:
-        corpus = load_corpus(config.corpus).canonical()
+        corpus = load_corpus(config.corpus, spill=scratch_folder(config)).canonical()
         note["text"] = f"{len(corpus)} documents ({corpus.duplicates_dropped} duplicates dropped)"
     check_fit_sample(config, len(corpus))  # before embedding: a late error wastes hours
     with clock.stage("embed", total=len(corpus)) as note:
@@ -225,7 +226,13 @@ def _run(config: RunConfig, clock: _Clock, engine: Engine) -> RunResult:
         lexical_model = None
         if lexical.used:
             embeddings, lexical_model = add_lexical(
-                corpus, embeddings, config.embedding, root, core, engine
+                corpus,
+                embeddings,
+                config.embedding,
+                root,
+                core,
+                engine,
+                allocator(scratch_folder(config)),
             )
             note["text"] += f" + TF-IDF block ({lexical.reason})"
     fitted = embeddings if core is None else core_embeddings(embeddings, core)
@@ -331,7 +338,7 @@ def _run(config: RunConfig, clock: _Clock, engine: Engine) -> RunResult:
     if capable(embedder, "embeds_words"):  # new documents can be embedded the same way
         fitted_rows = np.arange(len(corpus)) if core is None else core
         assigner = build_assigner(
-            embeddings.vectors[fitted_rows],
+            take_rows(embeddings.vectors, fitted_rows),
             topics.assignments[fitted_rows],
             np.asarray(map2d.coords)[fitted_rows],
             lexical_fingerprint(embedder.fingerprint(), lexical_model),

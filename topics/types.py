@@ -7,12 +7,15 @@ files: no stage should care.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from topics.corpus.texts import take_texts
 
 Lang = str  # "zh" | "en" | "other"
 
@@ -24,7 +27,9 @@ class Corpus:
     Attributes
     ----------
     ids, texts, titles, langs:
-        One entry per kept document. ``titles`` entries may be ``None``.
+        One entry per kept document. ``titles`` entries may be ``None``. ``texts`` is any
+        sequence of strings: a list, or the run's texts on disk
+        (:class:`topics.corpus.texts.DiskTexts`), read when a stage asks.
     dates, labels:
         One entry per document (entries may be ``None``), or ``None`` when the corpus has no
         such field at all.
@@ -46,7 +51,7 @@ class Corpus:
     """
 
     ids: list[str]
-    texts: list[str]
+    texts: Sequence[str]
     titles: list[str | None]
     langs: list[Lang]
     sources: list[str]
@@ -78,7 +83,7 @@ class Corpus:
 
         subset = Corpus(
             ids=[self.ids[i] for i in idx],
-            texts=[self.texts[i] for i in idx],
+            texts=take_texts(self.texts, idx),
             titles=[self.titles[i] for i in idx],
             langs=[self.langs[i] for i in idx],
             sources=[self.sources[i] for i in idx],
@@ -100,13 +105,15 @@ class Corpus:
         return list(range(len(self))) if self.positions is None else list(self.positions)
 
     def canonical(self) -> Corpus:
-        """The same documents sorted by text hash (then text), whatever order they were read in.
+        """The same documents sorted by text hash, whatever order they were read in.
 
         UMAP, HDBSCAN and the translation detector all depend on row order; running them on
         this order makes a run independent of the order of ``corpus.paths`` (BERTopic #2276).
+        Texts are unique (exact duplicates are dropped on loading) and their 128-bit hashes
+        are taken as unique too, so the texts themselves are not read to break ties.
         """
         hashes = self.text_hashes
-        order = sorted(range(len(self)), key=lambda i: (hashes[i], self.texts[i]))
+        order = sorted(range(len(self)), key=hashes.__getitem__)
         return self.subset(order)
 
     def reading_order(self) -> np.ndarray:

@@ -31,6 +31,7 @@ from topics.config import CorpusSection
 from topics.corpus.clean import normalise_optional, normalise_text
 from topics.corpus.language import detect_language
 from topics.corpus.readers import BUILTIN_READERS, FORMAT_SUFFIXES, format_for_path
+from topics.corpus.texts import TextFile
 from topics.errors import InputError
 from topics.registry import readers
 
@@ -150,36 +151,45 @@ def unique_ids(ids: list[str]) -> list[str]:
     return result
 
 
-@dataclass
+@dataclass(slots=True)  # one per document while reading: a million of them at 1M
 class _Kept:
-    """A document kept so far: its cleaned fields, reading position and canonical key."""
+    """A document kept so far: its cleaned fields, reading position and canonical key.
+
+    The text itself is in the run's text store at ``row`` (its hash and language are kept).
+    """
 
     key: tuple[str, str, int]
     position: int
     id: str
-    text: str
+    row: int
+    text_hash: str
+    lang: str
     title: str | None
     date: str | None
     label: str | None
     source: str
 
 
-def _canonical_key(path: Path, ordinal: int) -> tuple[str, str, int]:
+def _file_key(path: Path) -> tuple[str, str]:
     """Which copy of a duplicated text is kept: file name, then full path, then record number.
 
     It does not depend on the order of ``corpus.paths``, so listing the same files in another
-    order keeps the same copies (and ids).
+    order keeps the same copies (and ids). Made once per file: every record shares its strings.
     """
-    return (path.name, str(path.resolve()), ordinal)
+    return (path.name, str(path.resolve()))
 
 
-def load_corpus(section: CorpusSection) -> Corpus:
+def load_corpus(section: CorpusSection, spill: Path | None = None) -> Corpus:
     """Read, clean, de-duplicate and language-tag the documents named by a ``corpus`` section.
 
     Parameters
     ----------
     section:
         The run's ``corpus`` config (paths already resolved against the config's folder).
+    spill:
+        A folder for the texts: they are written there as they are read and the corpus reads
+        them back on demand (:mod:`topics.corpus.texts`), so a million abstracts are not a
+        million strings in memory. ``None`` keeps them in a list.
 
     Returns
     -------
@@ -193,14 +203,20 @@ def load_corpus(section: CorpusSection) -> Corpus:
         For a path that matches nothing, an unreadable or malformed file (the message names
         ``file:line``), or when no document is left.
     """
+    from topics.cache import text_hash
     from topics.types import Corpus  # lazy: topics.types imports pandas
 
     kept: list[_Kept] = []
-    slot_of_text: dict[str, int] = {}
+    # Exact duplicates are found by the text's 128-bit hash, which the run needs anyway (the
+    # cache key of its vectors and tokens): no text is kept in memory to compare against.
+    slot_of_hash: dict[str, int] = {}
+    store: TextFile | list[str] = [] if spill is None else TextFile(spill)
+    shared: dict[str, str] = {}
     read = duplicates = too_short = empty = 0
     for path, corpus_format in expand_paths(section.paths, section.format):
         reader = BUILTIN_READERS.get(corpus_format) or readers.get(corpus_format)
         records = reader(path, section.fields)
+        file_key = _file_key(path)
         try:
             for ordinal, record in enumerate(records, start=1):
                 read += 1
@@ -211,23 +227,29 @@ def load_corpus(section: CorpusSection) -> Corpus:
                 if len(text) < section.min_chars:
                     too_short += 1
                     continue
+                digest = text_hash(text)
+                slot = slot_of_hash.get(digest)
+                first = kept[slot] if slot is not None else None
                 document = _Kept(
-                    key=_canonical_key(path, ordinal),
+                    key=(*file_key, ordinal),
                     position=read,
                     id=normalise_text(record.id) or record.source,
-                    text=text,
+                    # A duplicate has the same text: it shares the stored row and language.
+                    row=_store(store, text) if first is None else first.row,
+                    text_hash=digest,
+                    lang=detect_language(text) if first is None else first.lang,
                     title=normalise_optional(record.title),
-                    date=normalise_optional(record.date),
-                    label=normalise_optional(record.label),
+                    # Labels and dates repeat: one string per distinct value, not per document.
+                    date=_shared(shared, normalise_optional(record.date)),
+                    label=_shared(shared, normalise_optional(record.label)),
                     source=record.source,
                 )
-                slot = slot_of_text.get(text)
-                if slot is not None:
+                if slot is not None and first is not None:
                     duplicates += 1
-                    if document.key < kept[slot].key:
+                    if document.key < first.key:
                         kept[slot] = document
                     continue
-                slot_of_text[text] = len(kept)
+                slot_of_hash[digest] = len(kept)
                 kept.append(document)
                 if section.limit is not None and len(kept) >= section.limit:
                     break
@@ -261,11 +283,12 @@ def load_corpus(section: CorpusSection) -> Corpus:
         ids[index] = unique
     dates = [document.date for document in kept]
     labels = [document.label for document in kept]
-    return Corpus(
+    rows = [document.row for document in kept]
+    corpus = Corpus(
         ids=ids,
-        texts=[document.text for document in kept],
+        texts=[store[row] for row in rows] if isinstance(store, list) else store.texts(rows),
         titles=[document.title for document in kept],
-        langs=[detect_language(document.text) for document in kept],
+        langs=[document.lang for document in kept],
         sources=[document.source for document in kept],
         dates=dates if any(value is not None for value in dates) else None,
         labels=labels if any(value is not None for value in labels) else None,
@@ -273,3 +296,18 @@ def load_corpus(section: CorpusSection) -> Corpus:
         duplicates_dropped=duplicates,
         positions=list(range(len(kept))),
     )
+    corpus.__dict__["text_hashes"] = [document.text_hash for document in kept]  # computed once
+    return corpus
+
+
+def _shared(values: dict[str, str], value: str | None) -> str | None:
+    """The first string equal to ``value`` (``None`` stays ``None``)."""
+    return None if value is None else values.setdefault(value, value)
+
+
+def _store(store: TextFile | list[str], text: str) -> int:
+    """Append ``text`` to the run's text store; its row."""
+    if isinstance(store, list):
+        store.append(text)
+        return len(store) - 1
+    return store.append(text)
