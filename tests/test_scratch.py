@@ -26,7 +26,7 @@ def test_scratch_array_is_zeros_in_an_unlinked_file(tmp_path: Path) -> None:
 def test_take_rows_equals_fancy_indexing_and_release_keeps_data(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(scratch, "BLOCK_ROWS", 7)  # many blocks
+    monkeypatch.setattr(scratch, "GATHER_ROWS", 7)  # many blocks
     values = np.random.default_rng(0).normal(size=(100, 5)).astype(np.float32)
     array = scratch.scratch_array(values.shape, np.float32, tmp_path)
     array[:] = values
