@@ -70,3 +70,14 @@ def test_duplicates_keep_the_canonical_copy_with_texts_on_disk(tmp_path: Path) -
     assert corpus.duplicates_dropped == 1 and len(corpus) == 3
     assert dict(zip(corpus.ids, corpus.texts, strict=True))["a1"] == text
     assert "b1" not in corpus.ids
+
+
+def test_text_file_reads_without_pread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("topics.corpus.texts._PREAD", None)  # as on Windows
+    store = TextFile(tmp_path)
+    for text in ODD[:3]:
+        store.append(text)
+    texts = store.texts([2, 1])
+    assert list(texts) == [ODD[2], ODD[1]]
+    store.append("appended after a read")  # the write position is back at the end
+    assert list(store.texts([3, 0])) == ["appended after a read", ODD[0]]

@@ -21,6 +21,8 @@ from typing import Any, overload
 
 import numpy as np
 
+_PREAD = getattr(os, "pread", None)
+
 
 class TextFile:
     """Append-only store of texts in an unlinked temporary file in ``folder``.
@@ -51,7 +53,12 @@ class TextFile:
         """The text at ``row``."""
         start = self._ends[row - 1] if row > 0 else 0
         stop = self._ends[row]
-        return os.pread(self._handle.fileno(), stop - start, start).decode("utf-8")
+        if _PREAD is not None:
+            return _PREAD(self._handle.fileno(), stop - start, start).decode("utf-8")
+        self._handle.seek(start)  # no pread (Windows): one reader at a time, as everywhere here
+        data = self._handle.read(stop - start)
+        self._handle.seek(0, os.SEEK_END)  # appends continue at the end
+        return data.decode("utf-8")
 
     def texts(self, rows: Sequence[int] | np.ndarray) -> DiskTexts:
         """A sequence of the texts at ``rows`` (in that order)."""
