@@ -40,7 +40,7 @@ from topics.atomic import (
     make_folder,
     remove_stale_temps,
 )
-from topics.scratch import release
+from topics.scratch import allocator, release
 
 CACHE_KEY = "cache.dir"
 
@@ -131,10 +131,6 @@ def _shard_hits(
     return np.asarray(rows, dtype=np.int64)[first], positions_array[first], stored
 
 
-def _zeros(shape: tuple[int, int]) -> np.ndarray:
-    return np.zeros(shape, dtype=np.float32)
-
-
 class VectorStore:
     """Per-document vectors for one embedder, sharded on disk.
 
@@ -175,7 +171,7 @@ class VectorStore:
                 continue
             rows, positions, stored = hits
             if vectors is None:
-                vectors = (allocate or _zeros)((len(hashes), stored.shape[1]))
+                vectors = (allocate or allocator(None))((len(hashes), stored.shape[1]))
             if stored.shape[1] != vectors.shape[1]:
                 continue
             vectors[positions] = stored[rows]
@@ -238,7 +234,7 @@ def embed_with_store(
     vectors, computed:
         The full matrix and how many rows had to be embedded.
     """
-    allocate = allocate or _zeros
+    allocate = allocate or allocator(None)
     vectors, found = store.lookup(keys, allocate)
     if progress is not None and found.any():
         progress(int(found.sum()))

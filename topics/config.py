@@ -352,7 +352,12 @@ class OutputSection(Section):
 
 
 class CacheSection(Section):
-    dir: str = Field(".topics-cache", description="Embedding/UMAP cache folder (relative to CWD).")
+    dir: str = Field(
+        ".topics-cache",
+        description="Embedding/UMAP cache folder (relative to CWD); also where a run spills its "
+        "texts and vectors (unlinked files, ~2 GB at 1M abstracts; the output folder when the "
+        "cache is off).",
+    )
     enabled: bool = Field(True, description="Read and write the cache.")
 
 

@@ -229,7 +229,7 @@ def load_corpus(section: CorpusSection, spill: Path | None = None) -> Corpus:
                     continue
                 digest = text_hash(text)
                 slot = slot_of_hash.get(digest)
-                first = kept[slot] if slot is not None else None
+                first = None if slot is None else kept[slot]
                 document = _Kept(
                     key=(*file_key, ordinal),
                     position=read,
@@ -244,9 +244,9 @@ def load_corpus(section: CorpusSection, spill: Path | None = None) -> Corpus:
                     label=_shared(shared, normalise_optional(record.label)),
                     source=record.source,
                 )
-                if slot is not None and first is not None:
+                if slot is not None:
                     duplicates += 1
-                    if document.key < first.key:
+                    if document.key < kept[slot].key:
                         kept[slot] = document
                     continue
                 slot_of_hash[digest] = len(kept)

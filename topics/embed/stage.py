@@ -31,8 +31,9 @@ def cache_root(config: RunConfig) -> Path | None:
 
 
 def scratch_folder(config: RunConfig) -> Path:
-    """Where the run's scratch arrays go (:mod:`topics.scratch`): the cache folder, else the
-    output folder — both on the user's disk, unlike a ``/tmp`` that may live in memory."""
+    """Where the run's texts and vectors are spilled (:mod:`topics.corpus.texts`,
+    :mod:`topics.scratch`): the cache folder, else the output folder — both on the user's
+    disk, unlike a ``/tmp`` that may live in memory. The files are unlinked at once."""
     return cache_root(config) or Path(config.output.dir).absolute()
 
 
