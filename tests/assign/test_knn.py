@@ -33,6 +33,7 @@ def test_exact_search_matches_brute_force_across_blocks(monkeypatch) -> None:
     np.testing.assert_allclose(
         found.similarities, np.take_along_axis(similarity, expected, axis=1), rtol=1e-5
     )
+    assert found.indices.dtype == np.int32  # held for every assigned document
 
 
 def test_approximate_search_finds_nearly_the_same_neighbours(monkeypatch) -> None:
@@ -47,6 +48,7 @@ def test_approximate_search_finds_nearly_the_same_neighbours(monkeypatch) -> Non
         [len(set(a) & set(b)) / 5 for a, b in zip(exact.indices, approximate.indices, strict=True)]
     )
     assert overlap >= 0.9
+    assert approximate.indices.dtype == exact.indices.dtype == np.int32
 
 
 def test_vote_sums_inverse_distances_per_label_and_outliers_vote_too() -> None:
