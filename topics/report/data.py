@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -173,7 +174,7 @@ def _text_columns(path: Path) -> tuple[list[str], list[str]]:
     return [c for c in names if c not in TEXT_COLUMNS], [c for c in TEXT_COLUMNS if c in names]
 
 
-def _row_groups(path: Path, columns: list[str]) -> Any:
+def _row_groups(path: Path, columns: list[str]) -> Iterator[tuple[int, Any]]:
     """``(first row, table)`` of each row group's ``columns``, one row group in memory at a time.
 
     Arrow's memory pool keeps what it freed (a million abstracts' texts, streamed in batches,
