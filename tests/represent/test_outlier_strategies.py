@@ -103,3 +103,33 @@ def test_distributions_sees_our_tokens(sample_stages) -> None:
         assert per_token[0].shape[0] == len(
             tokens
         )  # one row per token approximate_distribution saw
+
+
+@pytest.mark.parametrize("strategy", ["c-tf-idf", "embeddings", "distributions"])
+def test_outliers_outside_a_core_without_any_are_still_reduced(
+    sample_stages, strategy: str
+) -> None:
+    """A fitted core may have no outlier while voted-in documents do: BERTopic then refuses
+    every strategy ("No outliers to reduce."), so the strategies run without it."""
+    from dataclasses import replace
+
+    from topics.represent import represent
+
+    labels = sample_stages.clusters.labels
+    core = np.flatnonzero(labels != -1)  # the fitted documents: not one outlier among them
+    config = sample_stages.config(f"topics.outliers.strategy={strategy}")
+    topics = represent(
+        sample_stages.corpus,
+        sample_stages.embeddings,
+        replace(sample_stages.reduced, coords=np.asarray(sample_stages.reduced.coords)[core]),
+        sample_stages.clusters,
+        config.topics,
+        None,
+        sample_stages.folder / "cache",
+        seed=config.run.seed,
+        fitted_rows=core,
+    )
+
+    outliers = labels == -1
+    assert outliers.sum() >= 5 and (topics.assignments[outliers] != -1).all()
+    assert topics.document_term.shape[0] == core.size  # words from the core only

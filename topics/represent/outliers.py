@@ -96,12 +96,13 @@ def reduce_outliers(
             if membership is None:
                 raise ValueError("the 'probabilities' outlier strategy needs a membership matrix")
             extra["probabilities"] = membership[rows]
-        new = model.reduce_outliers(
+        new = _reduce_block(
+            model,
             documents,
             assignments[rows].tolist(),
-            strategy=strategy,
-            threshold=section.outliers.threshold,
-            **extra,
+            strategy,
+            section.outliers.threshold,
+            extra,
         )
         assignments[rows] = np.asarray(new, dtype=np.int64)
     if corpus.duplicate_of is not None:
@@ -119,6 +120,50 @@ def reduce_outliers(
         representation_model=model.representation_model,
     )
     return np.asarray(assignments, dtype=np.int64)
+
+
+def _reduce_block(
+    model: Any,
+    documents: list[str],
+    topics: list[int],
+    strategy: str,
+    threshold: float,
+    extra: dict[str, Any],
+) -> list[int]:
+    """BERTopic's ``reduce_outliers`` for one block, also when its fit had no outlier topic.
+
+    BERTopic refuses ("No outliers to reduce.") when the documents it was fitted on had no
+    outlier, which happens when a fitted core has none but voted-in documents do. Its
+    strategies work the same without an outlier topic (topic ``t`` is then row ``t`` of
+    ``c_tf_idf_`` and ``topic_embeddings_``), so for that case they are reproduced here.
+    """
+    if getattr(model, "_outliers", 1):
+        return model.reduce_outliers(
+            documents, topics, strategy=strategy, threshold=threshold, **extra
+        )
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    outliers = [index for index, topic in enumerate(topics) if topic == -1]
+    if strategy == "distributions":
+        scores, _ = model.approximate_distribution(
+            [documents[i] for i in outliers], min_similarity=threshold
+        )
+    elif strategy == "c-tf-idf":
+        counts = model.vectorizer_model.transform([documents[i] for i in outliers])
+        scores = cosine_similarity(model.ctfidf_model.transform(counts), model.c_tf_idf_)
+    elif strategy == "embeddings":
+        vectors = np.asarray(extra["embeddings"])[outliers]
+        scores = cosine_similarity(vectors, np.asarray(model.topic_embeddings_))
+    else:  # probabilities: HDBSCAN's membership, kept where it reaches the threshold
+        scores = np.asarray(extra["probabilities"])[outliers]
+        scores = np.where(scores.max(axis=1, keepdims=True) >= threshold, scores, 0.0)
+    scores = np.asarray(scores, dtype=np.float64)
+    if strategy in ("c-tf-idf", "embeddings"):
+        scores[scores < threshold] = 0.0
+    new = list(topics)
+    for index, row in zip(outliers, scores, strict=True):
+        new[index] = int(np.argmax(row)) if row.sum() > 0 else -1
+    return new
 
 
 def _outlier_documents(
