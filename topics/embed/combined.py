@@ -16,7 +16,7 @@ from topics.config import EmbeddingSection
 from topics.embed.base import Embedder, check_aligned, l2_normalize
 from topics.errors import ConfigError
 from topics.registry import embedders
-from topics.scratch import BLOCK_ROWS, release
+from topics.scratch import BLOCK_ROWS, allocator, release
 
 
 class CombinedEmbedder:
@@ -97,7 +97,7 @@ def combine_in_blocks(
     """
     n_rows = blocks[0].shape[0]
     width = sum(block.shape[1] for block in blocks)
-    out = (allocate or (lambda shape: np.zeros(shape, dtype=np.float32)))((n_rows, width))
+    out = (allocate or allocator(None))((n_rows, width))
     for start in range(0, n_rows, BLOCK_ROWS):
         stop = start + BLOCK_ROWS
         out[start:stop] = combine_blocks([block[start:stop] for block in blocks], weights)

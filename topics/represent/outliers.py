@@ -136,6 +136,8 @@ def _reduce_block(
     outlier, which happens when a fitted core has none but voted-in documents do. Its
     strategies work the same without an outlier topic (topic ``t`` is then row ``t`` of
     ``c_tf_idf_`` and ``topic_embeddings_``), so for that case they are reproduced here.
+    ``probabilities`` never gets here: it needs the fit on every document (a core is refused
+    in :func:`topics.pipeline.check_fit_sample`), and a fit without outliers has none to reduce.
     """
     if getattr(model, "_outliers", 1):
         return model.reduce_outliers(
@@ -151,14 +153,11 @@ def _reduce_block(
     elif strategy == "c-tf-idf":
         counts = model.vectorizer_model.transform([documents[i] for i in outliers])
         scores = cosine_similarity(model.ctfidf_model.transform(counts), model.c_tf_idf_)
-    elif strategy == "embeddings":
+    else:  # embeddings
         vectors = np.asarray(extra["embeddings"])[outliers]
         scores = cosine_similarity(vectors, np.asarray(model.topic_embeddings_))
-    else:  # probabilities: HDBSCAN's membership, kept where it reaches the threshold
-        scores = np.asarray(extra["probabilities"])[outliers]
-        scores = np.where(scores.max(axis=1, keepdims=True) >= threshold, scores, 0.0)
     scores = np.asarray(scores, dtype=np.float64)
-    if strategy in ("c-tf-idf", "embeddings"):
+    if strategy != "distributions":  # approximate_distribution applied the threshold itself
         scores[scores < threshold] = 0.0
     new = list(topics)
     for index, row in zip(outliers, scores, strict=True):

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from topics.scratch import release
+from topics.scratch import take_rows
 from topics.types import Corpus
 
 OUTLIER = -1
@@ -109,8 +109,8 @@ def topic_vectors(vectors: np.ndarray, assignments: np.ndarray) -> dict[int, np.
     sums = np.zeros((len(topics), vectors.shape[1]), dtype=np.float64)
     for start in range(0, kept.size, _VECTOR_BLOCK):
         block = kept[start : start + _VECTOR_BLOCK]
-        sums += indicator[:, start : start + _VECTOR_BLOCK] @ np.asarray(vectors[block], np.float64)
-        release(vectors)
+        gathered = take_rows(vectors, block).astype(np.float64)
+        sums += indicator[:, start : start + _VECTOR_BLOCK] @ gathered
     counts = np.asarray(indicator.sum(axis=1)).ravel()
     means = (sums / counts[:, None]).astype(np.float32)
     norms = np.linalg.norm(means, axis=1)
@@ -138,8 +138,7 @@ def representative_ids(
     scores = np.empty(ranked.size, dtype=np.float64)
     for start in range(0, ranked.size, _VECTOR_BLOCK):
         rows = ranked[start : start + _VECTOR_BLOCK]
-        block = np.asarray(vectors[rows], dtype=np.float32)
-        release(vectors)
+        block = take_rows(vectors, rows).astype(np.float32, copy=False)
         norms = np.linalg.norm(block, axis=1)
         norms[norms == 0] = 1.0
         dots = np.einsum("ij,ij->i", block, centre_matrix[position[rows]])
