@@ -45,9 +45,14 @@ from topics.scratch import allocator, release
 CACHE_KEY = "cache.dir"
 
 
+def text_digest(text: str) -> bytes:
+    """Stable 128-bit digest of a document's text (16 bytes; :func:`text_hash` in hex)."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
 def text_hash(text: str) -> str:
     """Stable 128-bit hex digest of a document's text."""
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+    return text_digest(text).hex()
 
 
 def digest(*parts: object) -> str:

@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import glob
 import logging
-from dataclasses import dataclass
+from array import array
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from topics.config import CorpusSection
 from topics.corpus.clean import normalise_optional, normalise_text
+from topics.corpus.columns import Records
 from topics.corpus.language import detect_language
 from topics.corpus.readers import BUILTIN_READERS, FORMAT_SUFFIXES, format_for_path
 from topics.corpus.texts import TextFile
@@ -151,30 +154,11 @@ def unique_ids(ids: list[str]) -> list[str]:
     return result
 
 
-@dataclass(slots=True)  # one per document while reading: a million of them at 1M
-class _Kept:
-    """A document kept so far: its cleaned fields, reading position and canonical key.
-
-    The text itself is in the run's text store at ``row`` (its hash and language are kept).
-    """
-
-    key: tuple[str, str, int]
-    position: int
-    id: str
-    row: int
-    text_hash: str
-    lang: str
-    title: str | None
-    date: str | None
-    label: str | None
-    source: str
-
-
 def _file_key(path: Path) -> tuple[str, str]:
     """Which copy of a duplicated text is kept: file name, then full path, then record number.
 
     It does not depend on the order of ``corpus.paths``, so listing the same files in another
-    order keeps the same copies (and ids). Made once per file: every record shares its strings.
+    order keeps the same copies (and ids).
     """
     return (path.name, str(path.resolve()))
 
@@ -203,22 +187,25 @@ def load_corpus(section: CorpusSection, spill: Path | None = None) -> Corpus:
         For a path that matches nothing, an unreadable or malformed file (the message names
         ``file:line``), or when no document is left.
     """
-    from topics.cache import text_hash
+    from topics.cache import text_digest
     from topics.types import Corpus  # lazy: topics.types imports pandas
 
-    kept: list[_Kept] = []
-    # Exact duplicates are found by the text's 128-bit hash, which the run needs anyway (the
-    # cache key of its vectors and tokens): no text is kept in memory to compare against.
-    slot_of_hash: dict[str, int] = {}
+    records = Records()
+    # Which record each distinct text keeps (a slot per text, in order of first sight). Exact
+    # duplicates are found by the text's 128-bit hash, which the run needs anyway (the cache key
+    # of its vectors and tokens): no text is kept in memory to compare against.
+    kept = array("q")
+    slot_of_digest: dict[bytes, int] = {}
     store: TextFile | list[str] = [] if spill is None else TextFile(spill)
-    shared: dict[str, str] = {}
+    file_keys: list[tuple[str, str]] = []
     read = duplicates = too_short = empty = 0
     for path, corpus_format in expand_paths(section.paths, section.format):
         reader = BUILTIN_READERS.get(corpus_format) or readers.get(corpus_format)
-        records = reader(path, section.fields)
-        file_key = _file_key(path)
+        raw_records = reader(path, section.fields)
+        file, file_key = len(file_keys), _file_key(path)
+        file_keys.append(file_key)
         try:
-            for ordinal, record in enumerate(records, start=1):
+            for ordinal, record in enumerate(raw_records, start=1):
                 read += 1
                 text = normalise_text(record.text)
                 if not text:
@@ -227,39 +214,49 @@ def load_corpus(section: CorpusSection, spill: Path | None = None) -> Corpus:
                 if len(text) < section.min_chars:
                     too_short += 1
                     continue
-                digest = text_hash(text)
-                slot = slot_of_hash.get(digest)
-                first = None if slot is None else kept[slot]
-                document = _Kept(
-                    key=(*file_key, ordinal),
-                    position=read,
-                    id=normalise_text(record.id) or record.source,
-                    # A duplicate has the same text: it shares the stored row and language.
-                    row=_store(store, text) if first is None else first.row,
-                    text_hash=digest,
-                    lang=detect_language(text) if first is None else first.lang,
-                    title=normalise_optional(record.title),
-                    # Labels and dates repeat: one string per distinct value, not per document.
-                    date=_shared(shared, normalise_optional(record.date)),
-                    label=_shared(shared, normalise_optional(record.label)),
-                    source=record.source,
-                )
+                digest = text_digest(text)
+                slot = slot_of_digest.get(digest)
                 if slot is not None:
                     duplicates += 1
-                    if document.key < kept[slot].key:
-                        kept[slot] = document
+                    first = kept[slot]
+                    if (*file_key, ordinal) >= (
+                        *file_keys[records.files[first]],
+                        records.ordinals[first],
+                    ):
+                        continue
+                    # The duplicate sorts first: it becomes the copy kept, sharing the text's
+                    # stored row and language.
+                    row, lang = records.rows[first], records.langs.get(first)
+                else:
+                    row, lang = _store(store, text), detect_language(text)
+                index = records.add(
+                    file=file,
+                    ordinal=ordinal,
+                    position=read,
+                    row=row,
+                    digest=digest,
+                    lang=lang,
+                    id=normalise_text(record.id) or record.source,
+                    title=normalise_optional(record.title),
+                    source=record.source,
+                    date=normalise_optional(record.date),
+                    label=normalise_optional(record.label),
+                )
+                if slot is not None:
+                    kept[slot] = index
                     continue
-                slot_of_hash[digest] = len(kept)
-                kept.append(document)
+                slot_of_digest[digest] = len(kept)
+                kept.append(index)
                 if section.limit is not None and len(kept) >= section.limit:
                     break
         finally:
             # Stopping at the limit must close the file now, not when the generator is collected.
-            close = getattr(records, "close", None)
+            close = getattr(raw_records, "close", None)
             if close is not None:
                 close()
         if section.limit is not None and len(kept) >= section.limit:
             break
+    del slot_of_digest  # before the lists below are made, so they can reuse its memory
     if not kept:
         raise InputError(
             f"corpus.paths: no documents found in {', '.join(section.paths)} "
@@ -275,34 +272,38 @@ def load_corpus(section: CorpusSection, spill: Path | None = None) -> Corpus:
         empty,
         too_short,
     )
-    kept.sort(key=lambda document: document.position)
+    chosen = np.frombuffer(kept, dtype=np.int64)
+    chosen = chosen[np.argsort(records.column("positions")[chosen], kind="stable")].tolist()
     # Suffixes for repeated ids go by the canonical key, so they too ignore the paths' order.
-    by_key = sorted(range(len(kept)), key=lambda i: kept[i].key)
-    ids = [""] * len(kept)
-    for index, unique in zip(by_key, unique_ids([kept[i].id for i in by_key]), strict=True):
+    file_rank = np.empty(len(file_keys), dtype=np.int64)
+    file_rank[sorted(range(len(file_keys)), key=file_keys.__getitem__)] = range(len(file_keys))
+    by_key = np.lexsort(
+        (records.column("ordinals")[chosen], file_rank[records.column("files")[chosen]])
+    ).tolist()
+    ids = [""] * len(chosen)
+    raw_ids = [records.ids.get(chosen[i]) for i in by_key]
+    for index, unique in zip(by_key, unique_ids(raw_ids), strict=True):  # type: ignore[arg-type]
         ids[index] = unique
-    dates = [document.date for document in kept]
-    labels = [document.label for document in kept]
-    rows = [document.row for document in kept]
+    del raw_ids
+    dates = records.dates.take(chosen)
+    labels = records.labels.take(chosen)
+    rows = records.column("rows")[chosen]
     corpus = Corpus(
         ids=ids,
-        texts=[store[row] for row in rows] if isinstance(store, list) else store.texts(rows),
-        titles=[document.title for document in kept],
-        langs=[document.lang for document in kept],
-        sources=[document.source for document in kept],
+        texts=[store[row] for row in rows.tolist()]
+        if isinstance(store, list)
+        else store.texts(rows),
+        titles=records.titles.take(chosen),
+        langs=records.langs.take(chosen),  # type: ignore[arg-type]
+        sources=records.sources.take(chosen),  # type: ignore[arg-type]
         dates=dates if any(value is not None for value in dates) else None,
         labels=labels if any(value is not None for value in labels) else None,
         documents_read=read,
         duplicates_dropped=duplicates,
-        positions=list(range(len(kept))),
+        positions=list(range(len(chosen))),
     )
-    corpus.__dict__["text_hashes"] = [document.text_hash for document in kept]  # computed once
+    corpus.__dict__["text_hashes"] = records.hexdigests(chosen)  # computed once
     return corpus
-
-
-def _shared(values: dict[str, str], value: str | None) -> str | None:
-    """The first string equal to ``value`` (``None`` stays ``None``)."""
-    return None if value is None else values.setdefault(value, value)
 
 
 def _store(store: TextFile | list[str], text: str) -> int:
