@@ -22,10 +22,13 @@ def test_core_rows_are_a_seeded_sorted_sample_or_none() -> None:
     assert not np.array_equal(first, core_rows(1000, 300, 7))
 
 
-def test_exact_search_matches_brute_force_across_blocks(monkeypatch) -> None:
+@pytest.mark.parametrize(("n_core", "group"), [(200, 64), (200, 4), (203, 4)])
+def test_exact_search_matches_brute_force_across_blocks(monkeypatch, n_core, group) -> None:
     rng = np.random.default_rng(0)
-    core, queries = rng.normal(size=(200, 16)), rng.normal(size=(70, 16))
-    monkeypatch.setattr(knn, "BLOCK_CELLS", 200 * 8)  # 8 queries per block: 9 blocks
+    core, queries = rng.normal(size=(n_core, 16)), rng.normal(size=(70, 16))
+    monkeypatch.setattr(knn, "BLOCK_CELLS", n_core * 8)  # 8 queries per block: 9 blocks
+    # 64: too few groups, a full partition; 4: the grouped top-k (203: with a short tail)
+    monkeypatch.setattr(knn, "TOP_K_GROUP", group)
     found = nearest(core * 3.0, queries, k=6)  # scale must not matter: cosine
     similarity = unit(queries) @ unit(core).T
     expected = np.argsort(-similarity, axis=1)[:, :6]
@@ -34,6 +37,22 @@ def test_exact_search_matches_brute_force_across_blocks(monkeypatch) -> None:
         found.similarities, np.take_along_axis(similarity, expected, axis=1), rtol=1e-5
     )
     assert found.indices.dtype == np.int32  # held for every assigned document
+
+
+@pytest.mark.parametrize(("columns", "k"), [(1000, 5), (1030, 15), (640, 1), (100, 7)])
+def test_top_k_finds_the_largest_entries_of_each_row(monkeypatch, columns: int, k: int) -> None:
+    monkeypatch.setattr(knn, "TOP_K_GROUP", 8)  # grouped but for 100 columns (12 groups)
+    rng = np.random.default_rng(columns)
+    scores = rng.normal(size=(40, columns)).astype(np.float32)
+    scores[0, -3:] = 10.0  # the largest entries in the short last group
+    scores[1, :] = 0.5  # all tied: any k columns, all with the right value
+    found, values = knn.top_k(scores, k)
+    assert found.shape == values.shape == (40, k)
+    np.testing.assert_array_equal(values, np.take_along_axis(scores, found, axis=1))
+    for row in range(2, 40):
+        assert set(found[row].tolist()) == set(np.argsort(-scores[row])[:k].tolist())
+    assert len(set(found[0].tolist()) & set(range(columns - 3, columns))) == min(k, 3)
+    assert len(set(found[1].tolist())) == k and (values[1] == 0.5).all()
 
 
 def test_approximate_search_finds_nearly_the_same_neighbours(monkeypatch) -> None:

