@@ -9,6 +9,7 @@ representation models, outlier reduction and topic reduction.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -88,6 +89,35 @@ def quiet_logger(name: str, level: int = logging.ERROR) -> Iterator[None]:
         target.setLevel(previous)
 
 
+@contextmanager
+def python_strings() -> Iterator[None]:
+    """Let pandas keep strings as Python objects during a block (BERTopic's data frames).
+
+    pandas 3 stores strings in Arrow by default, so BERTopic's frames copied every tokenized
+    document into Arrow and back to Python strings (joining documents per topic, counting
+    terms). Measured on the 50k fitted documents of a 100k run: ``fit_transform`` peaked at
+    +369 MB and took 3.1 s with Arrow strings, +156 MB and 2.2 s with object columns. pandas
+    2 already does this; where the option is gone (pandas 4), the block runs as it is.
+    """
+    import pandas as pd
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the option is deprecated in pandas 3
+        try:
+            previous = pd.get_option("future.infer_string")
+        except (KeyError, AttributeError):  # pandas' OptionError is both
+            previous = None
+        if previous is not None:
+            pd.set_option("future.infer_string", False)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                pd.set_option("future.infer_string", previous)
+
+
 def _bertopic_embedder(embedder: Any) -> Any:
     """Wrap our embedder for BERTopic's word embeddings (KeyBERTInspired, MMR)."""
     from bertopic.backend import BaseEmbedder
@@ -162,7 +192,7 @@ def represent(
     assignments = labels.copy()
     cluster_topic = {c: c for c in np.unique(labels[labels != -1]).tolist()}
     if cluster_topic and vocabulary:
-        with quiet_logger("BERTopic"):
+        with quiet_logger("BERTopic"), python_strings():
             probabilities_fitted = np.asarray(clusters.probabilities)[fitted]
             model = _build_model(
                 reduced,
