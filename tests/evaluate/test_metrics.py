@@ -136,6 +136,9 @@ def test_label_agreement_perfect_and_random():
     assert abs(random["ari_all"]) < 0.02 and random["nmi_all"] < 0.02
     assert abs(random["ari_assigned"]) < 0.02 and random["nmi_assigned"] < 0.02
 
+    # Labels compare as text: 2 and "2" are one class.
+    assert label_agreement([2, "2", "cs.LG", "cs.LG"], [0, 0, 1, 1])["nmi_all"] == 1.0
+
     nothing = label_agreement([None, None], [0, 1])
     assert all(math.isnan(value) for value in nothing.values())
     with pytest.raises(ValueError):

@@ -212,13 +212,21 @@ def label_agreement(
     topics = np.asarray(assignments)
     if len(labels_true) != topics.shape[0]:
         raise ValueError(f"{len(labels_true)} labels for {topics.shape[0]} assignments")
-    known = np.array([not _is_missing(label) for label in labels_true], dtype=bool)
-    # str() so that mixed label types (2, "2", "cs.LG") compare without numpy errors.
-    labels = np.array([str(label) for label in labels_true], dtype=object)
+    known = np.fromiter(
+        (not _is_missing(label) for label in labels_true), dtype=bool, count=len(labels_true)
+    )
+    # One int per distinct label: str() so that mixed label types (2, "2", "cs.LG") compare,
+    # codes so that a million labels are not a fixed-width string array (+300 MB at 1M).
+    code_of: dict[str, int] = {}
+    labels = np.fromiter(
+        (code_of.setdefault(str(label), len(code_of)) for label in labels_true),
+        dtype=np.int64,
+        count=len(labels_true),
+    )
     result: dict[str, float] = {}
     for suffix, keep in (("all", known), ("assigned", known & (topics != OUTLIER))):
         if keep.any():
-            truth, predicted = labels[keep].astype(str), topics[keep]
+            truth, predicted = labels[keep], topics[keep]
             result[f"nmi_{suffix}"] = float(normalized_mutual_info_score(truth, predicted))
             result[f"ari_{suffix}"] = float(adjusted_rand_score(truth, predicted))
         else:
