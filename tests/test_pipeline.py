@@ -272,3 +272,25 @@ def test_documents_are_written_in_row_groups_that_change_nothing(
     # A document with no measured membership is missing (null), not a NaN number.
     probability = pq.read_table(again).column("probability")
     assert probability.null_count == int(written["probability"].isna().sum())
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([None, None], "null"),
+        ([None, "a", "b"], "string"),
+        ([3, None, 4], "int64"),
+        ([3, 2.5, None], "double"),
+        ([True, False], "bool"),
+        (np.array([1.5, np.nan], dtype=np.float32), "float"),
+        (np.array([1, 2], dtype=np.int64), "int64"),
+    ],
+)
+def test_a_column_is_typed_as_the_whole_column_would_be(values, expected: str) -> None:
+    """documents.parquet's column types come from one value per Python type (no full copy)."""
+    import pyarrow as pa
+
+    from topics.outputs import files
+
+    assert str(files._column_type(values)) == expected
+    assert files._column_type(values) == pa.array(values, from_pandas=True).type
