@@ -147,6 +147,40 @@ def test_copies_under_new_ids_land_in_their_own_topic(feed_run, tmp_path: Path) 
     assert same.mean() >= 0.95
 
 
+def test_assign_writes_documents_a_row_group_at_a_time(
+    feed_run, pairs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run's rows are streamed into the new file (never all texts in memory), twice."""
+    import pyarrow.parquet as pq
+
+    from topics.outputs import files
+
+    monkeypatch.setattr(files, "DOCUMENT_CHUNK", 64)
+    tmp, _ = feed_run
+    run_dir = fresh_copy(feed_run, tmp_path)
+    before = pd.read_parquet(run_dir / "documents.parquet")
+    english = [{"id": f"{p['id']}#en", "abstract": p["en"]} for p in pairs]
+    first = write_documents(tmp_path / "first.jsonl", english[100:150])
+    second = write_documents(tmp_path / "second.jsonl", english[140:200])
+    cache = [f"cache.dir={tmp / 'cache'}"]
+    assert assign_documents(run_dir, [str(first)], cache).added == 50
+    middle = pd.read_parquet(run_dir / "documents.parquet")
+    result = assign_documents(run_dir, [str(second)], cache)
+    assert (result.added, result.skipped) == (50, 10)  # 10 already added by the first
+
+    after = pd.read_parquet(run_dir / "documents.parquet")
+    groups = pq.ParquetFile(run_dir / "documents.parquet").metadata
+    sizes = [groups.row_group(i).num_rows for i in range(groups.num_row_groups)]
+    assert max(sizes) <= 64 and sum(sizes) == len(after) == len(before) + 100
+    # Earlier rows are carried over value for value (the first assign's times included).
+    pd.testing.assert_frame_equal(after.iloc[: len(middle)], middle)
+    pd.testing.assert_frame_equal(after.iloc[: len(before)][before.columns], before)
+    started = json.loads((run_dir / "manifest.json").read_text("utf-8"))["run"]["started"]
+    assert (middle["assigned_at"].iloc[: len(before)] == started).all()
+    assert (after["assigned_by"].iloc[len(before) :] == "assign").all()
+    assert after["id"].is_unique
+
+
 def test_documents_already_in_the_run_are_skipped(feed_run, tmp_path: Path) -> None:
     tmp, _ = feed_run
     run_dir = fresh_copy(feed_run, tmp_path)

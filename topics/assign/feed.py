@@ -27,12 +27,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from topics.assign.store import load_assigner
 from topics.config import RunConfig, apply_overrides, override_origins, validate_config
 from topics.errors import InputError
 from topics.layers import Layers
-from topics.report.data import read_layers
+from topics.report.data import read_layers, read_text_rows, split_columns
 
 #: Files an assign rewrites; everything else in the run folder is copied unchanged.
 REWRITTEN = {
@@ -97,9 +98,14 @@ def assign_documents(
             f"would embed with '{fingerprint}'. Vectors of different embedders cannot be "
             "compared: keep the run's embedding.* settings."
         )
-    documents = pd.read_parquet(run_dir / "documents.parquet")
+    # The run's texts stay on disk: only the other columns are read (1M abstracts are ~1.5 GB
+    # in memory), and the new documents.parquet is streamed row group by row group.
+    documents_path = run_dir / "documents.parquet"
+    whole, text_columns = split_columns(documents_path)
+    file_columns = pq.read_schema(documents_path).names
+    documents = pd.read_parquet(documents_path, columns=whole)
     corpus = load_corpus(config.corpus)
-    fresh, skipped = _new_rows(corpus, documents)
+    fresh, skipped = _new_rows(corpus, documents, documents_path)
     new = corpus.subset(fresh)
     assigned_at = datetime.now(UTC).isoformat(timespec="seconds")
     if len(new):
@@ -116,11 +122,12 @@ def assign_documents(
     started = manifest["run"].get("started")
     documents = _with_assign_columns(documents, started)
     layer_table = read_layers(run_dir / "layers.csv")
-    added = _frame(new, found.topics, assigned_at, documents.columns)
+    columns = [*file_columns, *(c for c in documents.columns if c not in file_columns)]
+    added = _frame(new, found.topics, assigned_at, pd.Index(columns))
     if layer_table is not None:  # each coarser layer's group, following parents in layers.csv
         for column, values in Layers.from_table(layer_table).of_documents(found.topics).items():
             added[column] = values
-    merged = pd.concat([documents, added], ignore_index=True)
+    merged = pd.concat([documents, added.drop(columns=text_columns)], ignore_index=True)
     map2d = np.load(run_dir / "map2d.npy", allow_pickle=False)
     map2d = np.vstack([map2d, np.asarray(found.coords, dtype=map2d.dtype).reshape(-1, 2)])
     table = _topic_table(run_dir, merged)
@@ -134,7 +141,7 @@ def assign_documents(
                 shutil.copytree(entry, folder / entry.name, copy_function=_link_or_copy)
             else:
                 _link_or_copy(entry, folder / entry.name)
-        merged.to_parquet(folder / "documents.parquet", index=False)
+        append_documents(documents_path, folder / "documents.parquet", added, started)
         table.to_csv(folder / "topics.csv", index=False, encoding="utf-8")
         if layer_table is not None:
             _recount_layers(layer_table, merged, manifest).to_csv(
@@ -184,15 +191,20 @@ def read_manifest(run_dir: Path) -> dict[str, Any]:
     return manifest
 
 
-def _new_rows(corpus: Any, documents: pd.DataFrame) -> tuple[list[int], int]:
-    """Rows of ``corpus`` not yet in the run, and how many were already there (same id + text)."""
-    text_of = dict(zip(documents["id"].astype(str), documents["text"].astype(str), strict=True))
+def _new_rows(corpus: Any, documents: pd.DataFrame, path: Path) -> tuple[list[int], int]:
+    """Rows of ``corpus`` not yet in the run, and how many were already there (same id + text).
+
+    Only the texts of ids already in the run are read from ``path`` (``documents.parquet``).
+    """
+    found = pd.Index(documents["id"].astype(str)).get_indexer(list(corpus.ids))
+    known_rows = np.unique(found[found >= 0])
+    known_texts = read_text_rows(path, known_rows).get("text", [None] * len(known_rows))
+    text_of = dict(zip(known_rows.tolist(), known_texts, strict=True))
     fresh, skipped = [], 0
     for row, (doc_id, text) in enumerate(zip(corpus.ids, corpus.texts, strict=True)):
-        known = text_of.get(doc_id)
-        if known is None:
+        if found[row] < 0:
             fresh.append(row)
-        elif known == text:
+        elif text_of[int(found[row])] == text:
             skipped += 1
         else:
             raise InputError(
@@ -210,6 +222,51 @@ def _with_assign_columns(documents: pd.DataFrame, started: str | None) -> pd.Dat
     if "assigned_at" not in documents.columns:
         documents["assigned_at"] = started
     return documents
+
+
+def append_documents(source: Path, target: Path, added: pd.DataFrame, started: str | None) -> None:
+    """Write ``source``'s rows and then ``added`` to ``target``, a row group at a time.
+
+    Rows of the run without ``assigned_by``/``assigned_at`` get ``fit`` and the run's start
+    time. A column that was empty in the run takes the new documents' type; otherwise the new
+    values are cast to the run's type (a mismatch is an error naming the column).
+    """
+    import pyarrow as pa
+
+    from topics.outputs.files import DOCUMENT_CHUNK
+
+    pool = pa.default_memory_pool()
+    with pq.ParquetFile(source) as file:
+        filled = {"assigned_by": "fit", "assigned_at": started}
+        missing = [name for name in filled if name not in file.schema_arrow.names]
+        fields = [*file.schema_arrow, *(pa.field(name, pa.string()) for name in missing)]
+        new_rows = pa.Table.from_pandas(added, preserve_index=False)
+        schema = pa.schema(
+            [
+                new_rows.schema.field(field.name)
+                if pa.types.is_null(field.type)
+                else pa.field(field.name, field.type)
+                for field in fields
+            ]
+        )
+        try:
+            new_rows = new_rows.select(schema.names).cast(schema)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as error:
+            raise InputError(
+                f"{source}: the new documents' columns do not match the run's ({error})."
+            ) from None
+        with pq.ParquetWriter(target, schema) as writer:
+            for batch in file.iter_batches(batch_size=DOCUMENT_CHUNK, use_threads=False):
+                table = pa.Table.from_batches([batch])
+                for name in missing:
+                    table = table.append_column(
+                        name, pa.array([filled[name]] * table.num_rows, pa.string())
+                    )
+                writer.write_table(table.cast(schema))
+                del table, batch
+                pool.release_unused()  # see topics.outputs.files.write_documents
+            for start in range(0, new_rows.num_rows, DOCUMENT_CHUNK):
+                writer.write_table(new_rows.slice(start, DOCUMENT_CHUNK))
 
 
 def _frame(corpus: Any, topics: np.ndarray, assigned_at: str, columns: pd.Index) -> pd.DataFrame:

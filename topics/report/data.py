@@ -166,7 +166,7 @@ def read_layers(path: Path) -> pd.DataFrame | None:
     return table
 
 
-def _text_columns(path: Path) -> tuple[list[str], list[str]]:
+def split_columns(path: Path) -> tuple[list[str], list[str]]:
     """``documents.parquet``'s columns: those read whole, and the text columns it has."""
     import pyarrow.parquet as pq
 
@@ -199,7 +199,7 @@ def text_bytes(path: Path) -> np.ndarray:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    _, columns = _text_columns(path)
+    _, columns = split_columns(path)
     if not columns:
         return np.zeros(pq.ParquetFile(path).metadata.num_rows, dtype=np.int64)
     parts = []
@@ -218,7 +218,7 @@ def text_bytes(path: Path) -> np.ndarray:
 
 def read_text_rows(path: Path, rows: np.ndarray) -> dict[str, list[Any]]:
     """The text columns of ``documents.parquet`` at ``rows`` (sorted), row group by row group."""
-    _, columns = _text_columns(path)
+    _, columns = split_columns(path)
     rows = np.asarray(rows, dtype=np.int64)
     found: dict[str, list[Any]] = {column: [] for column in columns}
     if not columns:
@@ -276,7 +276,7 @@ def load_run(run_dir: Path) -> RunData:
     topics["size"] = topics["size"].astype(int)
     words_file = _read_json(run_dir / "topic_words.json")
     topic_words = {int(entry["topic"]): entry for entry in words_file.get("topics", [])}
-    whole, _ = _text_columns(run_dir / "documents.parquet")
+    whole, _ = split_columns(run_dir / "documents.parquet")
     documents = pd.read_parquet(run_dir / "documents.parquet", columns=whole)
     map2d = np.load(run_dir / "map2d.npy", allow_pickle=False)
     topic_vectors = np.load(run_dir / "topic_vectors.npy", allow_pickle=False)
