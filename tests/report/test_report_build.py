@@ -192,7 +192,7 @@ def test_large_run_page_carries_a_sample_but_counts_everything(
         # ...while sizes and language counts are the whole run's.
         members = documents[documents["topic"] == topic["topic"]]
         assert topic["size"] == len(members)
-        assert topic["langs"] == members["lang"].value_counts().to_dict()
+        assert topic["langs"] == members["lang"].astype(str).value_counts().to_dict()
     assert (page["shown"], page["total"]) == (len(shown), len(documents))
     assert f"random sample of {len(shown)} of the run" in html_text
 

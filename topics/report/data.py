@@ -232,6 +232,34 @@ def read_text_rows(path: Path, rows: np.ndarray) -> dict[str, list[Any]]:
     return found
 
 
+def _read_documents(path: Path) -> pd.DataFrame:
+    """``documents.parquet`` without its text columns; repeated strings as categories.
+
+    Language, ``assigned_by``, labels, dates and assignment times repeat a few values over
+    every row: read dictionary-encoded they become pandas categoricals (compared, grouped and
+    iterated like strings). At 1M rows that took the page build's peak from +291 to +190 MB.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    whole, _ = split_columns(path)
+    schema = pq.read_schema(path)
+    repeated = [
+        name
+        for name in whole
+        if name != "id"
+        and (
+            pa.types.is_string(schema.field(name).type)
+            or pa.types.is_large_string(schema.field(name).type)
+        )
+    ]
+    table = pq.read_table(path, columns=whole, read_dictionary=repeated, use_threads=False)
+    documents = table.to_pandas()
+    del table
+    pa.default_memory_pool().release_unused()
+    return documents
+
+
 def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -276,8 +304,7 @@ def load_run(run_dir: Path) -> RunData:
     topics["size"] = topics["size"].astype(int)
     words_file = _read_json(run_dir / "topic_words.json")
     topic_words = {int(entry["topic"]): entry for entry in words_file.get("topics", [])}
-    whole, _ = split_columns(run_dir / "documents.parquet")
-    documents = pd.read_parquet(run_dir / "documents.parquet", columns=whole)
+    documents = _read_documents(run_dir / "documents.parquet")
     map2d = np.load(run_dir / "map2d.npy", allow_pickle=False)
     topic_vectors = np.load(run_dir / "topic_vectors.npy", allow_pickle=False)
     if map2d.shape[0] != len(documents):
