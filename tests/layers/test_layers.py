@@ -74,3 +74,18 @@ def test_group_words_are_class_tf_idf() -> None:
     assert [w for w, _ in words[1]][:2] == ["cell", "model"]
     # tf 5/7 × log(1 + (14/2) / 5) for "graph" in group 0.
     assert np.isclose(dict(words[0])["graph"], 5 / 7 * np.log(1 + 7 / 5))
+
+
+def test_overview_passes_over_counts_with_a_group_of_most_documents() -> None:
+    """A group holding over half the documents cannot have a distinctive label word."""
+    vectors = clustered_topics(groups=9, per_group=8)
+    sizes = {topic: 1000 if topic % 9 == 0 else 10 for topic in vectors}  # direction 0: 93%
+    overview = build_layers(vectors, sizes).parents[-1]
+    totals: dict[int, int] = {}
+    for topic, group in overview.items():
+        totals[group] = totals.get(group, 0) + sizes[topic]
+    assert max(totals.values()) <= 0.5 * sum(sizes.values())
+    assert 9 < len(totals) <= 30  # direction 0 split; the nine directions are still apart
+    for topic, group in overview.items():
+        same = [other for other, g in overview.items() if g == group]
+        assert {t % 9 for t in same} == {topic % 9}
