@@ -38,15 +38,13 @@ from scipy.spatial.distance import pdist
 from sklearn.metrics import normalized_mutual_info_score
 
 import topics.pipeline as pipeline
-from topics.config import load_config
 from topics.represent.bilingual import class_tfidf
 from topics.represent.table import group_sums
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from layers import CORPORA, DATA, references  # noqa: E402
+from layers import CORPORA, DATA, corpus_config, references  # noqa: E402
 
 COUNTS = (5, 8, 12, 18, 25, 35, 50)
 
@@ -158,17 +156,7 @@ def score(groups_of_documents: np.ndarray, truth: pd.DataFrame, fields: list[str
 
 def bench_corpus(name: str, work: Path) -> dict:
     file, fields = CORPORA[name]
-    config = load_config(
-        ROOT / "configs" / "fast.yaml",
-        [
-            f"corpus.paths=[{json.dumps(str(DATA / file))}]",
-            f"output.dir={work / 'reports'}",
-            f"cache.dir={work / 'cache'}",
-            f"run.name={name}",
-            "output.report=false",
-            "output.save_model=false",
-        ],
-    )
+    config = corpus_config(name, "fast", work)
     with Capture() as capture:
         result = pipeline.run_pipeline(config)
     seen = capture.seen

@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 from sklearn.metrics import normalized_mutual_info_score
 
-from topics.config import load_config
+from topics.config import RunConfig, load_config
 from topics.corpus import load_corpus
 from topics.pipeline import run_pipeline
 
@@ -55,12 +55,12 @@ def references(path: Path, fields: list[str]) -> pd.DataFrame:
     )
 
 
-def bench_corpus(name: str, preset: str, work: Path, lexical: str = "auto") -> dict:
-    file, fields = CORPORA[name]
-    config = load_config(
+def corpus_config(name: str, preset: str, work: Path, lexical: str = "auto") -> RunConfig:
+    """The preset's config for one full bench corpus (outputs and cache under ``work``)."""
+    return load_config(
         ROOT / "configs" / f"{preset}.yaml",
         [
-            f"corpus.paths=[{json.dumps(str(DATA / file))}]",
+            f"corpus.paths=[{json.dumps(str(DATA / CORPORA[name][0]))}]",
             f"output.dir={work / 'reports'}",
             f"cache.dir={work / 'cache'}",
             f"run.name={name}",
@@ -69,6 +69,11 @@ def bench_corpus(name: str, preset: str, work: Path, lexical: str = "auto") -> d
             f"embedding.lexical={lexical}",
         ],
     )
+
+
+def bench_corpus(name: str, preset: str, work: Path, lexical: str = "auto") -> dict:
+    file, fields = CORPORA[name]
+    config = corpus_config(name, preset, work, lexical)
     result = run_pipeline(config)
     documents = pd.read_parquet(result.run_dir / "documents.parquet")
     documents = documents.drop(columns=[c for c in fields if c in documents.columns])
