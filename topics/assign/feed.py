@@ -229,7 +229,7 @@ def append_documents(source: Path, target: Path, added: pd.DataFrame, started: s
 
     Rows of the run without ``assigned_by``/``assigned_at`` get ``fit`` and the run's start
     time. A column that was empty in the run takes the new documents' type; otherwise the new
-    values are cast to the run's type (a mismatch is an error naming the column).
+    values are cast to the run's type (a mismatch is a one-line InputError with Arrow's reason).
     """
     import pyarrow as pa
 
