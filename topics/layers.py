@@ -6,10 +6,12 @@ by construction (every fine topic has exactly one parent per layer). The coarses
 *overview*, takes the count in 5..30 where the dendrogram has its largest gap (the merge that
 joins the most dissimilar groups is not made), so it comes from the data, not from a label
 count — passing over counts where one group would hold more than half of the documents, which
-no label word could tell apart (:data:`MAX_OVERVIEW_SHARE`); up to two layers in between are spaced geometrically when the fine layer has more than
-three times as many topics. Measured on CSL with the ``fast`` preset (86 fine topics): average
-linkage beat Ward and complete linkage against CSL's 13 coarse disciplines at every count
-(NMI .36–.38 for 5–20 groups against .33 for the fine topics).
+no label word could tell apart (:data:`MAX_OVERVIEW_SHARE`); up to two layers in between are
+spaced geometrically when the fine layer has more than three times as many topics. Measured on
+CSL with the ``fast`` preset (86 fine topics): average linkage beat Ward and complete linkage
+against CSL's 13 coarse disciplines at every count (NMI .36–.38 for 5–20 groups against .33 for
+the fine topics); other hierarchies (c-TF-IDF, HDBSCAN's condensed tree, EVoC) in
+``bench/results/layer_candidates.md``.
 
 Each group's words are c-TF-IDF over the group's documents (BERTopic's class TF-IDF: term
 frequency within the group × ``log(1 + mean words per group / frequency across groups)``) on
