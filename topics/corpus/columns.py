@@ -76,16 +76,16 @@ class Codes:
 
 
 class Records:
-    """Documents accepted while reading: each one's fields, reading place and text's row.
+    """Documents accepted while reading: each one's fields, file place and text's row.
 
     A record is added for each new text and for each duplicate that replaces the copy kept so
-    far; which record each distinct text keeps is the caller's business.
+    far; which record each distinct text keeps is the caller's business. Records are added as
+    they are read, so their indices are in reading order.
     """
 
     def __init__(self) -> None:
         self.files = array("i")  # which file (an index into the caller's list of files)
         self.ordinals = array("q")  # record number inside that file, from 1
-        self.positions = array("q")  # place in reading order, over every record read
         self.rows = array("q")  # the text's row in the text store
         self.digests = bytearray()  # 16-byte hash of each text
         self.langs = Codes()
@@ -103,7 +103,6 @@ class Records:
         *,
         file: int,
         ordinal: int,
-        position: int,
         row: int,
         digest: bytes,
         lang: str,
@@ -116,7 +115,6 @@ class Records:
         """Store one record; returns its index."""
         self.files.append(file)
         self.ordinals.append(ordinal)
-        self.positions.append(position)
         self.rows.append(row)
         self.digests += digest
         self.langs.append(lang)

@@ -232,7 +232,6 @@ def load_corpus(section: CorpusSection, spill: Path | None = None) -> Corpus:
                 index = records.add(
                     file=file,
                     ordinal=ordinal,
-                    position=read,
                     row=row,
                     digest=digest,
                     lang=lang,
@@ -272,8 +271,7 @@ def load_corpus(section: CorpusSection, spill: Path | None = None) -> Corpus:
         empty,
         too_short,
     )
-    chosen = np.frombuffer(kept, dtype=np.int64)
-    chosen = chosen[np.argsort(records.column("positions")[chosen], kind="stable")].tolist()
+    chosen = np.sort(np.frombuffer(kept, dtype=np.int64)).tolist()  # record order = reading order
     # Suffixes for repeated ids go by the canonical key, so they too ignore the paths' order.
     file_rank = np.empty(len(file_keys), dtype=np.int64)
     file_rank[sorted(range(len(file_keys)), key=file_keys.__getitem__)] = range(len(file_keys))
