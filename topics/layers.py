@@ -140,23 +140,25 @@ def build_layers(
         return Layers(parents=[])
     vectors = np.stack([np.asarray(topic_vectors[t], dtype=np.float64) for t in topics])
     tree = linkage(vectors, method="average", metric="cosine")
+    weights = np.array([sizes.get(topic, 0) for topic in topics], dtype=np.float64)
+
+    def cut(count: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each fine topic's group at ``count`` groups (scipy's ids, from 1), and group sizes."""
+        groups = fcluster(tree, t=count, criterion="maxclust")
+        return groups, np.bincount(groups, weights=weights)
+
     if setting == "auto":
-        weights = np.array([sizes.get(topic, 0) for topic in topics], dtype=np.float64)
-
-        def largest_share(count: int) -> float:
-            groups = fcluster(tree, t=count, criterion="maxclust")
-            return float(np.bincount(groups, weights=weights).max() / max(weights.sum(), 1.0))
-
-        overview = overview_count(tree[:, 2], len(topics), largest_share)
+        total = max(weights.sum(), 1.0)
+        overview = overview_count(
+            tree[:, 2], len(topics), lambda count: float(cut(count)[1].max() / total)
+        )
     else:
         overview = min(int(setting), len(topics) - 1)
     parents = []
     for count in layer_counts(len(topics), overview):
-        groups = fcluster(tree, t=count, criterion="maxclust")
-        size_of: dict[int, int] = {}
-        for topic, group in zip(topics, groups, strict=True):
-            size_of[int(group)] = size_of.get(int(group), 0) + sizes.get(topic, 0)
-        rank = {g: i for i, g in enumerate(sorted(size_of, key=lambda g: (-size_of[g], g)))}
+        groups, group_sizes = cut(count)
+        present = sorted(set(groups.tolist()), key=lambda g: (-group_sizes[g], g))
+        rank = {group: position for position, group in enumerate(present)}
         parents.append({t: rank[int(g)] for t, g in zip(topics, groups, strict=True)})
     return Layers(parents=parents)
 
