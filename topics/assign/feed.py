@@ -214,13 +214,17 @@ def _new_rows(corpus: Any, documents: pd.DataFrame, path: Path) -> tuple[list[in
     return fresh, skipped
 
 
+def _run_defaults(started: str | None) -> dict[str, str | None]:
+    """``assigned_by`` / ``assigned_at`` of a run's own rows when its file has no such column."""
+    return {"assigned_by": "fit", "assigned_at": started}
+
+
 def _with_assign_columns(documents: pd.DataFrame, started: str | None) -> pd.DataFrame:
     """Documents of the run with ``assigned_by`` / ``assigned_at`` (the run's start time)."""
     documents = documents.copy()
-    if "assigned_by" not in documents.columns:
-        documents["assigned_by"] = "fit"
-    if "assigned_at" not in documents.columns:
-        documents["assigned_at"] = started
+    for name, value in _run_defaults(started).items():
+        if name not in documents.columns:
+            documents[name] = value
     return documents
 
 
@@ -237,7 +241,7 @@ def append_documents(source: Path, target: Path, added: pd.DataFrame, started: s
 
     pool = pa.default_memory_pool()
     with pq.ParquetFile(source) as file:
-        filled = {"assigned_by": "fit", "assigned_at": started}
+        filled = _run_defaults(started)
         missing = [name for name in filled if name not in file.schema_arrow.names]
         fields = [*file.schema_arrow, *(pa.field(name, pa.string()) for name in missing)]
         new_rows = pa.Table.from_pandas(added, preserve_index=False)
