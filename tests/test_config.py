@@ -216,6 +216,30 @@ def test_yaml_tags_are_not_executed(tmp_path: Path) -> None:
         load_config(path)
 
 
+def test_a_key_written_twice_is_an_error_naming_both_lines(tmp_path: Path) -> None:
+    # PyYAML alone keeps the last one: this config would have run as name 'b'.
+    path = write(tmp_path, "run:\n  name: a\numap:\n  n_neighbors: 5\nrun:\n  name: b\n")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert str(raised.value) == (
+        f"{path}:5: the key 'run' appears twice in one section (first on line 1); keep one."
+    )
+    nested = write(tmp_path, "umap:\n  n_neighbors: 5\n  min_dist: 0.1\n  n_neighbors: 9\n")
+    with pytest.raises(ConfigError, match=r":4: the key 'n_neighbors' appears twice.*line 2"):
+        load_config(nested)
+
+
+def test_yaml_merge_keys_are_not_duplicates(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "run:\n  name: x\n  <<: {seed: 3}\n"))
+    assert (config.run.name, config.run.seed) == ("x", 3)
+
+
+def test_a_section_with_every_key_commented_out_takes_its_defaults(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "umap:\n#  n_neighbors: 30\nrun:\n  name: x\n"))
+    assert config.umap == RunConfig().umap
+    assert config.run.name == "x"
+
+
 def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="expected a mapping"):
         load_config(write(tmp_path, "- a\n- b\n"))

@@ -152,6 +152,10 @@ CASES: dict[str, Case] = {
         ["run", str(_config_file(t, "umap:\n  n_neighbors: [5\n"))],
         ["config.yaml", "YAML"],
     ),
+    "key written twice": lambda t: (
+        ["run", str(_config_file(t, "run:\n  name: a\nrun:\n  name: b\n"))],
+        ["config.yaml:3", "'run' appears twice", "line 1"],
+    ),
     "config is a list": lambda t: (
         ["run", str(_config_file(t, "- umap\n- hdbscan\n"))],
         ["config.yaml", "mapping"],

@@ -74,6 +74,17 @@ def test_sweep_rejects_invalid_grid_before_running(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+def test_sweep_file_with_a_key_written_twice_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "sweep.yaml"
+    path.write_text("grid:\n  umap.n_neighbors: [5]\ngrid:\n  umap.n_neighbors: [9]\n")
+    with pytest.raises(ConfigError) as error:
+        run_sweep(path, tmp_path / "out")
+    assert str(error.value) == (
+        f"{path}:3: the key 'grid' appears twice in one section (first on line 1); keep one."
+    )
+    assert not (tmp_path / "out").exists()
+
+
 def test_sweep_checks_every_trial_before_the_first_runs(tmp_path: Path) -> None:
     """A trial that cannot run (here: no USE vectors for translation dedup) fails up front."""
     path = write_sweep(

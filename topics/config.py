@@ -494,6 +494,11 @@ def validate_config(
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{source or 'config'}: expected a mapping of sections, got {data!r}.")
+    # A section whose keys are all commented out (``umap:`` alone) reads as null: its defaults.
+    data = {
+        key: {} if value is None and key in RunConfig.model_fields else value
+        for key, value in data.items()
+    }
     try:
         config = RunConfig.model_validate(data)
     except ValidationError as error:
@@ -505,10 +510,55 @@ def validate_config(
     return config
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key written twice in one mapping.
+
+    PyYAML keeps the last of two equal keys without a word, so a second ``umap:`` section
+    would silently replace the first; a config is read by people who expect both to count.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        first_line: dict[str, int] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                continue
+            line = key_node.start_mark.line + 1
+            if key_node.value in first_line:
+                raise ConfigError(
+                    f"{self.name}:{line}: the key '{key_node.value}' appears twice in one "
+                    f"section (first on line {first_line[key_node.value]}); keep one."
+                )
+            first_line[key_node.value] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(source: Path) -> Any:
+    """The data of a YAML file (``{}`` when empty), or one :class:`ConfigError` naming the line.
+
+    Safe loading (no Python objects), UTF-8 only, and a key written twice in one mapping is an
+    error rather than PyYAML's silent "last one wins".
+    """
+    try:
+        text = source.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{source}: not UTF-8 text.") from None
+    loader = _UniqueKeyLoader(text)
+    loader.name = str(source)
+    try:
+        return loader.get_single_data() or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ConfigError(f"{source}{line}: not valid YAML ({problem}).") from None
+    finally:
+        loader.dispose()
+
+
 def load_config(
     path: str | Path | None, overrides: list[str] | None = None, label: str = "--set"
 ) -> RunConfig:
-    """Read a YAML config (``yaml.safe_load``), apply ``KEY=VALUE`` overrides and validate.
+    """Read a YAML config (:func:`read_yaml`), apply ``KEY=VALUE`` overrides and validate.
 
     Relative ``corpus.paths`` and ``embedding.path`` are resolved against the config file's
     folder so a config works from any working directory. ``label`` names the overrides in
@@ -519,15 +569,7 @@ def load_config(
     if source is not None:
         if not source.is_file():
             raise ConfigError(f"Config file '{source}' does not exist.")
-        try:
-            data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            line = f":{mark.line + 1}" if mark else ""
-            problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-            raise ConfigError(f"{source}{line}: not valid YAML ({problem}).") from None
-        except UnicodeDecodeError:
-            raise ConfigError(f"{source}: not UTF-8 text.") from None
+        data = read_yaml(source)
         if not isinstance(data, dict):
             raise ConfigError(
                 f"{source}: expected a mapping of sections, got {type(data).__name__}."

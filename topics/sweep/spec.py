@@ -7,7 +7,6 @@ import random
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from topics.config import (
@@ -15,6 +14,7 @@ from topics.config import (
     apply_overrides,
     load_config,
     override_origins,
+    read_yaml,
     validate_config,
 )
 from topics.errors import ConfigError
@@ -69,10 +69,7 @@ def load_sweep(path: Path) -> tuple[SweepSpec, RunConfig, list[dict[str, Any]]]:
     """Read a sweep file; return the spec, the resolved base config and each trial's settings."""
     if not path.is_file():
         raise ConfigError(f"Sweep file '{path}' does not exist.")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML ({error}).") from None
+    data = read_yaml(path)
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as error:
