@@ -17,7 +17,8 @@ import pytest
 
 from tests.conftest import ROOT, held_out_pairs, make_config, write_documents
 from tests.report.test_report_build import data_blocks
-from topics.assign.feed import assign_documents
+from topics.assign.feed import assign_documents, read_manifest
+from topics.errors import InputError
 from topics.pipeline import run_pipeline
 
 
@@ -238,3 +239,23 @@ def test_a_run_without_an_assigner_says_why(tmp_path: Path) -> None:
     assert not (run_dir / "assign").exists()
     result = topics_cli("assign", str(run_dir), str(corpus))
     assert result.returncode == 2 and "assigner.json" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("[1, 2]", "found a JSON list"),
+        ('{"config": {"corpus": 3}, "topics": 1}', "found keys: config, topics"),
+        ("{}", "found keys: none"),
+        ("{bad", "Expecting property name"),
+    ],
+)
+def test_a_damaged_manifest_is_named_with_what_it_holds(
+    text: str, found: str, tmp_path: Path
+) -> None:
+    (tmp_path / "manifest.json").write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        read_manifest(tmp_path)
+    message = str(raised.value)
+    assert message.startswith(f"{tmp_path / 'manifest.json'}: not a readable run manifest (")
+    assert found in message and "KeyError" not in message

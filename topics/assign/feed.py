@@ -185,9 +185,20 @@ def read_manifest(run_dir: Path) -> dict[str, Any]:
         raise InputError(f"'{run_dir}' is not a run folder (no manifest.json in it).")
     try:
         manifest = json.loads(path.read_text("utf-8"))
-        manifest["config"]["corpus"]  # noqa: B018 (a manifest without its config is damaged)
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except (OSError, ValueError) as error:
         raise InputError(f"{path}: not a readable run manifest ({error}).") from None
+    # A manifest without the run's config (what assign refits nothing from) is damaged.
+    config = manifest.get("config") if isinstance(manifest, dict) else None
+    if not isinstance(config, dict) or not isinstance(config.get("corpus"), dict):
+        found = (
+            f"keys: {', '.join(map(str, manifest)) or 'none'}"
+            if isinstance(manifest, dict)
+            else f"a JSON {type(manifest).__name__}"
+        )
+        raise InputError(
+            f"{path}: not a readable run manifest (expected a 'config' holding the run's "
+            f"'corpus' section; found {found})."
+        )
     return manifest
 
 
