@@ -248,6 +248,17 @@ def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
 def test_missing_config_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "nope.yaml")
+    with pytest.raises(ConfigError, match=f"'{tmp_path}' is a folder; give the YAML file"):
+        load_config(tmp_path)
+
+
+def test_empty_run_name_says_how_long_it_must_be() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_config(None, ["run.name="])
+    assert str(raised.value) == (
+        "--set run.name=: The 'run.name' parameter must be a string of at least 1 character(s). "
+        "Got '' instead."
+    )
 
 
 def test_overrides_parse_json_and_create_sections() -> None:

@@ -567,6 +567,8 @@ def load_config(
     source = Path(path) if path is not None else None
     data: Any = {}
     if source is not None:
+        if source.is_dir():
+            raise ConfigError(f"Config file '{source}' is a folder; give the YAML file in it.")
         if not source.is_file():
             raise ConfigError(f"Config file '{source}' does not exist.")
         data = read_yaml(source)

@@ -126,6 +126,8 @@ def expected(kind: str, ctx: Mapping[str, Any], message: str, type_name: str) ->
         return f"one of {ctx.get('expected')}"
     if kind.endswith(("_parsing", "_type")):
         return _TYPES.get(kind.split("_")[0], type_name)
+    if kind == "string_too_short":
+        return f"a string of at least {ctx.get('min_length')} character(s)"
     if kind == "too_short":
         return f"a list of at least {ctx.get('min_length')} item(s)"
     if kind == "string_pattern_mismatch":
