@@ -7,6 +7,10 @@ else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 
 class TopicsError(Exception):
     """An error the user can fix; its message is shown as is, without a traceback."""
@@ -30,3 +34,23 @@ class MissingExtraError(TopicsError):
             f"{feature} needs the optional package '{package}', which is not installed. "
             f"Install it with: pip install 'topics[{extra}]' (or: uv sync --extra {extra})."
         )
+
+
+@contextmanager
+def reading_run_file(path: Path) -> Iterator[None]:
+    """Turn a damaged run-folder file into one :class:`InputError` naming it.
+
+    A run folder is written atomically, so a file that does not parse was edited, truncated
+    or copied badly afterwards: the user can fix it by running again, and a pyarrow, numpy or
+    pandas traceback would only hide which file it was.
+    """
+    try:
+        yield
+    except TopicsError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
+        reason = f"missing {error}" if isinstance(error, KeyError) else str(error)
+        reason = (reason.splitlines() or [type(error).__name__])[0].rstrip(".")
+        raise InputError(
+            f"{path}: damaged run file ({reason}). Run 'topics run' again to rewrite the folder."
+        ) from None

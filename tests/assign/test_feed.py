@@ -259,3 +259,53 @@ def test_a_damaged_manifest_is_named_with_what_it_holds(
     message = str(raised.value)
     assert message.startswith(f"{tmp_path / 'manifest.json'}: not a readable run manifest (")
     assert found in message and "KeyError" not in message
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[:2000])
+
+
+def _drop_topic_column(path: Path) -> None:
+    pd.read_parquet(path).drop(columns=["topic"]).to_parquet(path)
+
+
+def _pickled_array(path: Path) -> None:
+    np.save(path, np.array([{"x": 1}], dtype=object), allow_pickle=True)
+
+
+def _bad_topic_id(path: Path) -> None:
+    path.write_text("topic,size,label\nx,3,a\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("name", "damage", "reason"),
+    [
+        ("documents.parquet", _truncate, "Parquet magic bytes"),
+        ("documents.parquet", _drop_topic_column, "no column topic"),
+        ("map2d.npy", _pickled_array, "Object arrays cannot be loaded"),
+        ("topics.csv", _bad_topic_id, "invalid literal"),
+    ],
+)
+def test_a_damaged_run_file_is_named_by_report_and_assign(
+    name: str, damage, reason: str, feed_run, tmp_path: Path
+) -> None:
+    """A run folder edited or truncated after the run: one line naming the file, no traceback."""
+    tmp, _ = feed_run
+    run_dir = fresh_copy(feed_run, tmp_path)
+    damage(run_dir / name)
+    before = digest(run_dir)
+    new = write_documents(
+        tmp_path / "new.jsonl",
+        [{"id": "n1", "abstract": "Soil moisture and crop yield under drought in arid plains."}],
+    )
+    for args in (
+        ["report", str(run_dir)],
+        ["assign", str(run_dir), str(new), "--set", f"cache.dir={tmp / 'cache'}"],
+    ):
+        result = topics_cli(*args)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
+        lines = [line for line in result.stderr.splitlines() if line.strip() and "✓" not in line]
+        assert len(lines) == 1, result.stderr
+        assert lines[0].startswith(f"error: {run_dir / name}: damaged run file (")
+        assert reason in lines[0]
+        assert digest(run_dir) == before

@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 
 from topics.assign.store import load_assigner
 from topics.config import RunConfig, apply_overrides, override_origins, validate_config
-from topics.errors import InputError
+from topics.errors import InputError, reading_run_file
 from topics.layers import Layers
 from topics.report.data import read_layers, read_text_rows, split_columns
 
@@ -101,9 +101,22 @@ def assign_documents(
     # The run's texts stay on disk: only the other columns are read (1M abstracts are ~1.5 GB
     # in memory), and the new documents.parquet is streamed row group by row group.
     documents_path = run_dir / "documents.parquet"
-    whole, text_columns = split_columns(documents_path)
-    file_columns = pq.read_schema(documents_path).names
-    documents = pd.read_parquet(documents_path, columns=whole)
+    with reading_run_file(documents_path):
+        whole, text_columns = split_columns(documents_path)
+        file_columns = pq.read_schema(documents_path).names
+        documents = pd.read_parquet(documents_path, columns=whole)
+    absent = [column for column in ("id", "topic") if column not in documents.columns]
+    if absent:
+        raise InputError(f"{documents_path}: damaged run file (no column {', '.join(absent)}).")
+    with reading_run_file(run_dir / "map2d.npy"):
+        map2d = np.load(run_dir / "map2d.npy", allow_pickle=False)
+    if map2d.shape != (len(documents), 2):
+        raise InputError(
+            f"{run_dir / 'map2d.npy'}: damaged run file ({map2d.shape} array, expected "
+            f"({len(documents)}, 2) for the run's documents)."
+        )
+    with reading_run_file(run_dir / "layers.csv"):
+        layer_table = read_layers(run_dir / "layers.csv")
     corpus = load_corpus(config.corpus)
     fresh, skipped = _new_rows(corpus, documents, documents_path)
     new = corpus.subset(fresh)
@@ -121,14 +134,12 @@ def assign_documents(
         found = assigner.assign(np.empty((0, assigner.vectors.shape[1]), dtype=np.float32))
     started = manifest["run"].get("started")
     documents = _with_assign_columns(documents, started)
-    layer_table = read_layers(run_dir / "layers.csv")
     columns = [*file_columns, *(c for c in documents.columns if c not in file_columns)]
     added = _frame(new, found.topics, assigned_at, pd.Index(columns))
     if layer_table is not None:  # each coarser layer's group, following parents in layers.csv
         for column, values in Layers.from_table(layer_table).of_documents(found.topics).items():
             added[column] = values
     merged = pd.concat([documents, added.drop(columns=text_columns)], ignore_index=True)
-    map2d = np.load(run_dir / "map2d.npy", allow_pickle=False)
     map2d = np.vstack([map2d, np.asarray(found.coords, dtype=map2d.dtype).reshape(-1, 2)])
     table = _topic_table(run_dir, merged)
     _update_manifest(manifest, merged, assigned_at, paths, len(new), skipped, found.novel)
@@ -319,13 +330,15 @@ def _recount_layers(
 
 def _topic_table(run_dir: Path, documents: pd.DataFrame) -> pd.DataFrame:
     """``topics.csv`` with sizes and language shares recounted (an outlier row added if new)."""
-    table = pd.read_csv(run_dir / "topics.csv", keep_default_na=False, na_values=[], dtype=str)
+    with reading_run_file(run_dir / "topics.csv"):
+        table = pd.read_csv(run_dir / "topics.csv", keep_default_na=False, na_values=[], dtype=str)
+        ids = table["topic"].astype(int)
     topics = documents["topic"].astype(int)
     sizes = topics.value_counts()
     if -1 in sizes.index and "-1" not in set(table["topic"]):
         outliers = {column: "" for column in table.columns} | {"topic": "-1", "label": "Outliers"}
         table = pd.concat([pd.DataFrame([outliers]), table], ignore_index=True)
-    ids = table["topic"].astype(int)
+        ids = table["topic"].astype(int)
     table["size"] = ids.map(sizes).fillna(0).astype(int).astype(str)
     for lang in ("zh", "en"):
         column = f"share_{lang}"

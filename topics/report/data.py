@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from topics.errors import InputError
+from topics.errors import InputError, reading_run_file
 
 OUTLIER = -1
 
@@ -296,17 +296,28 @@ def load_run(run_dir: Path) -> RunData:
             "(expected the files a finished 'topics run' writes)."
         )
     manifest = _read_json(run_dir / "manifest.json")
-    # keep_default_na=False: a topic word like "nan" or "null" must stay a word.
-    topics = pd.read_csv(run_dir / "topics.csv", keep_default_na=False, na_values=[])
-    if "topic" not in topics.columns or "size" not in topics.columns:
-        raise InputError(f"{run_dir / 'topics.csv'}: expected columns 'topic' and 'size'.")
-    topics["topic"] = topics["topic"].astype(int)
-    topics["size"] = topics["size"].astype(int)
+    with reading_run_file(run_dir / "topics.csv"):
+        # keep_default_na=False: a topic word like "nan" or "null" must stay a word.
+        topics = pd.read_csv(run_dir / "topics.csv", keep_default_na=False, na_values=[])
+        if "topic" not in topics.columns or "size" not in topics.columns:
+            raise InputError(f"{run_dir / 'topics.csv'}: expected columns 'topic' and 'size'.")
+        topics["topic"] = topics["topic"].astype(int)
+        topics["size"] = topics["size"].astype(int)
     words_file = _read_json(run_dir / "topic_words.json")
-    topic_words = {int(entry["topic"]): entry for entry in words_file.get("topics", [])}
-    documents = _read_documents(run_dir / "documents.parquet")
-    map2d = np.load(run_dir / "map2d.npy", allow_pickle=False)
-    topic_vectors = np.load(run_dir / "topic_vectors.npy", allow_pickle=False)
+    with reading_run_file(run_dir / "topic_words.json"):
+        topic_words = {int(entry["topic"]): entry for entry in words_file.get("topics", [])}
+    with reading_run_file(run_dir / "documents.parquet"):
+        documents = _read_documents(run_dir / "documents.parquet")
+        document_text_bytes = text_bytes(run_dir / "documents.parquet")
+    absent = [column for column in ("id", "topic") if column not in documents.columns]
+    if absent:
+        raise InputError(
+            f"{run_dir / 'documents.parquet'}: damaged run file (no column {', '.join(absent)})."
+        )
+    with reading_run_file(run_dir / "map2d.npy"):
+        map2d = np.load(run_dir / "map2d.npy", allow_pickle=False)
+    with reading_run_file(run_dir / "topic_vectors.npy"):
+        topic_vectors = np.load(run_dir / "topic_vectors.npy", allow_pickle=False)
     if map2d.shape[0] != len(documents):
         raise InputError(
             f"{run_dir / 'map2d.npy'}: {map2d.shape[0]} rows, but documents.parquet has "
@@ -314,6 +325,8 @@ def load_run(run_dir: Path) -> RunData:
         )
     if topic_vectors.ndim != 2:
         topic_vectors = topic_vectors.reshape(0, 1)
+    with reading_run_file(run_dir / "layers.csv"):
+        layers = read_layers(run_dir / "layers.csv")
     return RunData(
         run_dir=run_dir,
         manifest=manifest,
@@ -322,6 +335,6 @@ def load_run(run_dir: Path) -> RunData:
         documents=documents,
         map2d=map2d,
         topic_vectors=topic_vectors,
-        layers=read_layers(run_dir / "layers.csv"),
-        text_bytes=text_bytes(run_dir / "documents.parquet"),
+        layers=layers,
+        text_bytes=document_text_bytes,
     )
