@@ -421,7 +421,34 @@ def layer_sections() -> list[str]:
         body = table.read_text(encoding="utf-8").split("\n", 1)[1].strip()
         lines += ["", f"## Topic layers, `{preset}` preset, full corpora (`bench/layers.py`)"]
         lines += ["", body, "", _layer_targets(json.loads(numbers.read_text("utf-8")))]
+    for preset in ("fast", "default"):
+        levers = HERE / "results" / f"fine_levers_{preset}.json"
+        if levers.is_file():
+            lines += ["", _lever_summary(preset, json.loads(levers.read_text("utf-8")))]
     return lines
+
+
+def _lever_summary(preset: str, report: dict[str, Any]) -> str:
+    """What ``bench/fine_levers.py`` found: the largest move of any one setting, and the oracle."""
+    parts = []
+    for name, entry in report["corpora"].items():
+        rows = {row["variant"]: row for row in entry["rows"]}
+        ours = rows["pipeline defaults"]
+        oracle = rows["KMeans, true class count (oracle)"]["fine"]
+        for field, value in ours["best_layer"].items():
+            moves = [
+                row["best_layer"][field] - value
+                for row in entry["rows"]
+                if "best_layer" in row and row is not ours
+            ]
+            parts.append(
+                f"{name} {field}: best layer {value:.3f}, largest move of one setting "
+                f"{max(moves):+.3f}, KMeans told the class count {oracle[field]:.3f}"
+            )
+    return (
+        f"What moves the fine topics, `{preset}` (`bench/fine_levers.py` → "
+        f"`bench/results/fine_levers_{preset}.md`): " + "; ".join(parts) + "."
+    )
 
 
 def _layer_targets(report: dict[str, Any]) -> str:
@@ -470,7 +497,17 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--name", default="quality")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--markdown-only",
+        action="store_true",
+        help="rewrite <name>.md from <name>.json and the layer benches' results (no runs)",
+    )
     args = parser.parse_args()
+    if args.markdown_only:
+        report = json.loads((args.out / f"{args.name}.json").read_text("utf-8"))
+        (args.out / f"{args.name}.md").write_text(markdown(report), encoding="utf-8")
+        print(markdown(report))
+        return
     args.cache.mkdir(parents=True, exist_ok=True)
     chosen = args.corpora.split(",")
     rows, documents = [], {}
