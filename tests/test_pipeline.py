@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import SAMPLE, make_config
+from tests.conftest import ROOT, SAMPLE, make_config, write_documents
 from topics.corpus.texts import DiskTexts
 from topics.errors import InputError
 from topics.pipeline import run_pipeline
@@ -294,3 +294,28 @@ def test_a_column_is_typed_as_the_whole_column_would_be(values, expected: str) -
 
     assert str(files._column_type(values)) == expected
     assert files._column_type(values) == pa.array(values, from_pandas=True).type
+
+
+def test_a_corpus_sharing_one_word_keeps_its_topics_without_words(tmp_path: Path) -> None:
+    """Formula-and-URL abstracts leave one vocabulary term: BERTopic's c-TF-IDF failed on it."""
+    from topics.text.tokenizer import MixedTokenizer
+
+    records = [
+        {"id": f"f{i}", "abstract": f"$x_{i}^2 + y = {i}$ http://example.com/{i} {i * 7} {i * 13}"}
+        for i in range(120)
+    ]
+    corpus = write_documents(tmp_path / "formulas.jsonl", records)
+    assert set(MixedTokenizer()(records[0]["abstract"])) == {"example"}
+    config = make_config(
+        tmp_path,
+        f"corpus.paths=[{json.dumps(str(corpus))}]",
+        "output.report=false",
+        config=ROOT / "configs" / "fast.yaml",
+    )
+    result = run_pipeline(config)
+    table = pd.read_csv(result.run_dir / "topics.csv", keep_default_na=False)
+    documents = pd.read_parquet(result.run_dir / "documents.parquet")
+    real = table[table["topic"] != -1]
+    assert len(real) >= 2 and (real["words"] == "").all()
+    assert sorted(documents["topic"].unique()) == sorted(table["topic"])
+    assert table.set_index("topic")["size"].to_dict() == documents["topic"].value_counts().to_dict()

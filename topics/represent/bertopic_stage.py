@@ -191,7 +191,9 @@ def represent(
     model = None
     assignments = labels.copy()
     cluster_topic = {c: c for c in np.unique(labels[labels != -1]).tolist()}
-    if cluster_topic and vocabulary:
+    # BERTopic's c-TF-IDF needs two terms (one makes scipy's diags fail on a scalar): a corpus
+    # whose abstracts share one word (formulas, numbers and a URL) keeps its topics, wordless.
+    if cluster_topic and len(vocabulary) >= 2:
         with quiet_logger("BERTopic"), python_strings():
             probabilities_fitted = np.asarray(clusters.probabilities)[fitted]
             model = _build_model(
