@@ -91,6 +91,22 @@ def test_english_words_in_chinese_text_keep_their_spaces(tokenizer):
     assert "对齐" in tokens
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Квантовая теория поля и ЯМР", ["квантовая", "теория", "поля", "ЯМР"]),
+        ("Η κβαντική θεωρία πεδίου", ["κβαντική", "θεωρία", "πεδίου"]),
+        ("양자장론은 입자의 상호작용을", ["양자장론은", "입자의", "상호작용을"]),
+        ("نظرية المجال الكمومي", ["نظرية", "المجال", "الكمومي"]),
+        ("ネットワーク構造の学習", ["ネットワーク", "構造", "学習"]),
+        ("α-helix and β-sheet at 5 μm", ["α-helix", "β-sheet", "μm"]),
+    ],
+)
+def test_words_of_other_alphabetic_scripts_are_kept(tokenizer, text: str, expected: list[str]):
+    # Only Latin words were kept: a Russian corpus was labelled with its few Latin acronyms.
+    assert tokenizer(text) == expected
+
+
 def test_numbers_are_dropped_in_every_form(tokenizer):
     text = "在2019年,准确率为0.91,增长8%,10k样本;１e-5;２０２０年;三十个样本;两种;1990s GPT-4 l2 3D"
     tokens = tokenizer(text)

@@ -7,9 +7,10 @@ into script runs first:
 
 - Han runs are segmented with jieba (a private ``jieba.Tokenizer``, created once per process
   with its start-up logging silenced);
-- Latin runs are split into words. Hyphenated terms stay one token (``self-supervised``,
-  ``text-to-image``, ``gpt-4``, ``cifar-10``): they name one concept, and splitting them would
-  leave parts like ``self`` or ``shot`` that mean nothing alone. A decimal point is kept only
+- Runs of the other alphabetic scripts (Latin, Cyrillic, Greek, Arabic, kana, hangul, ...) are
+  split into words. Hyphenated terms stay one token (``self-supervised``, ``text-to-image``,
+  ``gpt-4``, ``cifar-10``): they name one concept, and splitting them would leave parts like
+  ``self`` or ``shot`` that mean nothing alone. A decimal point is kept only
   between digits (``gpt-3.5``), so ``e.g.`` falls apart into junk that is dropped.
 - Acronyms keep their case: a word whose letters are all capitals, 2 to 6 letters long
   (digits and hyphens allowed: ``GPT``, ``BERT``, ``GPR-MGK``, ``STL-10``), stays upper case.
@@ -19,7 +20,7 @@ into script runs first:
 
 Dropped: stopwords (English, simplified and traditional Chinese, research boilerplate, plus
 any extra ones), numbers in any form (``2019``, ``0.91``, ``8%``, ``10k``, ``1990s``, ``1e-5``,
-``２０１９``, 三十, 两种), tokens without a letter or digit, one-character Latin tokens, and —
+``２０１９``, 三十, 两种), tokens without a letter or digit, one-character non-Han tokens, and —
 by default — every one-character Han token. Single Han characters are mostly function words
 (的 了 和 在 是); the few content ones (书, 茶) are a price worth paying for clean topic words.
 
@@ -42,15 +43,23 @@ from typing import Any
 from topics.text.han import HAN, HAN_CHARS, HAN_RUN
 from topics.text.stopwords import normalise_stopwords, stopwords
 
-# Latin letters including accented ones (the multiplication and division signs excluded).
-_LATIN_CHARS = "0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"
-_LATIN_WORD = (
-    rf"[{_LATIN_CHARS}]+"
-    rf"(?:(?:[-'\u2019]|(?<=[0-9])\.(?=[0-9]))[{_LATIN_CHARS}]+)*"
+# Letters of the alphabetic scripts a corpus may hold besides Chinese: Latin with accents
+# (the multiplication and division signs excluded), Vietnamese, Greek, Cyrillic, Armenian,
+# Hebrew, Arabic, the Indic scripts, Georgian, kana and hangul. Han is not among them: it goes
+# to jieba. (Until 2026-12 only Latin was here, and a Russian corpus was labelled with the
+# few Latin acronyms in it.)
+_WORD_CHARS = (
+    "0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff"
+    "\u0370-\u03ff\u1f00-\u1fff\u0400-\u052f\u0531-\u058f\u0590-\u05ff\u0600-\u06ff"
+    "\u0900-\u0dff\u10a0-\u10ff\u3041-\u30ff\u1100-\u11ff\u3131-\u318f\uac00-\ud7af"
+)
+_ALPHABETIC_WORD = (
+    rf"[{_WORD_CHARS}]+"
+    rf"(?:(?:[-'\u2019]|(?<=[0-9])\.(?=[0-9]))[{_WORD_CHARS}]+)*"
 )
 # Separators are required between repetitions, so the pattern cannot backtrack
 # catastrophically on hostile input.
-_RUNS = re.compile(rf"(?P<han>[{HAN_CHARS}]+)|(?P<latin>{_LATIN_WORD})")
+_RUNS = re.compile(rf"(?P<han>[{HAN_CHARS}]+)|(?P<word>{_ALPHABETIC_WORD})")
 
 _NUMBER = re.compile(
     r"[+\-]?\d+(?:[.,:/\-]\d+)*"
@@ -138,8 +147,8 @@ def is_junk_token(token: str, stop: frozenset[str], *, single_han_is_junk: bool 
     return False
 
 
-def _latin_form(word: str) -> str:
-    """Return the vocabulary form of a Latin word: acronyms as written, the rest lower-cased."""
+def _word_form(word: str) -> str:
+    """The vocabulary form of an alphabetic word: acronyms as written, the rest lower-cased."""
     word = word.replace("\u2019", "'")
     if word.endswith(("'s", "'S")):
         word = word[:-2]
@@ -180,7 +189,7 @@ class MixedTokenizer:
         self.drop_single_han = drop_single_han
         self.hmm = hmm
         self._stop = stopwords(self.extra_stopwords)
-        self._latin_cache: dict[str, str | None] = {}
+        self._word_cache: dict[str, str | None] = {}
         # jieba may split a user's Chinese stopword phrase (语言模型 → 语言 模型), so such
         # phrases are cut out of Han runs before segmentation rather than matched per token.
         phrases = sorted(
@@ -215,14 +224,14 @@ class MixedTokenizer:
         """The lower-cased stopwords this tokenizer drops."""
         return self._stop
 
-    def _keep_latin(self, raw: str) -> str | None:
-        cached = self._latin_cache.get(raw, "")
+    def _keep_word(self, raw: str) -> str | None:
+        cached = self._word_cache.get(raw, "")
         if cached != "":
             return cached
-        form = _latin_form(raw)
+        form = _word_form(raw)
         kept = None if is_junk_token(form, self._stop) else form
-        if len(self._latin_cache) < 200_000:  # bounded: abstracts are untrusted input
-            self._latin_cache[raw] = kept
+        if len(self._word_cache) < 200_000:  # bounded: abstracts are untrusted input
+            self._word_cache[raw] = kept
         return kept
 
     def _keep_han(self, word: str) -> bool:
@@ -250,22 +259,22 @@ class MixedTokenizer:
         # from PDF conversion ("ﬁ") and CJK compatibility ideographs onto their plain forms.
         text = unicodedata.normalize("NFKC", text)
         tokens: list[str] = []
-        previous_latin = ""
+        previous_word = ""
         for match in _RUNS.finditer(text):
             han = match.group("han")
             if han is not None:
                 pieces = self._phrases.split(han) if self._phrases is not None else (han,)
                 for piece in pieces:
                     tokens.extend(self._segment(piece))
-                previous_latin = ""
+                previous_word = ""
                 continue
-            raw = match.group("latin")
+            raw = match.group("word")
             # "al" of "et al." is junk, but "AL" (active learning) is an acronym worth keeping.
-            if not (raw == "al" and previous_latin == "et"):
-                kept = self._keep_latin(raw)
+            if not (raw == "al" and previous_word == "et"):
+                kept = self._keep_word(raw)
                 if kept is not None:
                     tokens.append(kept)
-            previous_latin = raw.lower()
+            previous_word = raw.lower()
         return tokens
 
     def _segment(self, han: str) -> list[str]:
