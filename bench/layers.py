@@ -172,6 +172,7 @@ def main() -> None:
     parser.add_argument("--preset", default="fast")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--lexical", default="auto", help="embedding.lexical for our runs")
+    parser.add_argument("--work", type=Path, help="cache folder kept between runs")
     args = parser.parse_args()
     report = {
         "date": datetime.now(UTC).date().isoformat(),
@@ -182,7 +183,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         for name in CORPORA:
             began = time.perf_counter()
-            report["corpora"][name] = bench_corpus(name, args.preset, Path(scratch), args.lexical)
+            work = args.work or Path(scratch)
+            report["corpora"][name] = bench_corpus(name, args.preset, work, args.lexical)
             print(f"{name}: {time.perf_counter() - began:.0f} s", flush=True)
             stem = f"layers_{args.preset}" + ("" if args.lexical == "auto" else f"_{args.lexical}")
             (args.out / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -85,6 +85,68 @@ def test_sweep_file_with_a_key_written_twice_names_the_line(tmp_path: Path) -> N
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "grid:\n  umap.n_neighbors: [5]\nobjective:\n  metric: nmi\n",
+            ":4: The 'objective.metric' parameter must be one of ['npmi', ",
+        ),
+        (
+            "grid:\n  umap.n_neighbors: [5]\nobjective:\n  constraints:\n    outliers: {max: 1}\n",
+            ":4: The 'objective.constraints' parameter must be keyed by metric names (npmi, ",
+        ),
+        ("grid: {}\n", ":1: The 'grid' parameter must be a mapping of at least one dotted key"),
+        ("grid:\n  umap.n_neighbors: []\n", "(umap.n_neighbors has none)"),
+        ("- grid\n", ": expected a mapping (base, grid, ...), got list."),
+    ],
+)
+def test_sweep_file_mistakes_are_named_before_any_trial(
+    text: str, message: str, tmp_path: Path
+) -> None:
+    """A metric typo used to rank every trial as 'missing' and call the first one best."""
+    path = tmp_path / "sweep.yaml"
+    base = "" if text.startswith("-") else f"base: {ROOT / 'configs' / 'default.yaml'}\n"
+    path.write_text(base + text, encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        run_sweep(path, tmp_path / "out")
+    shift = 1 if base else 0  # the base line comes first
+    expected = message.replace(":4:", f":{4 + shift}:").replace(":1:", f":{1 + shift}:")
+    assert str(error.value).startswith(str(path)) and expected in str(error.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_sweep_base_that_does_not_exist_names_the_sweep_line(tmp_path: Path) -> None:
+    path = tmp_path / "sweep.yaml"
+    path.write_text("name: s\nbase: nope.yaml\ngrid:\n  umap.n_neighbors: [5]\n")
+    with pytest.raises(ConfigError) as error:
+        run_sweep(path, tmp_path / "out")
+    assert str(error.value) == (
+        f"{path}:2: The sweep's base config '{tmp_path / 'nope.yaml'}' does not exist."
+    )
+
+
+def test_every_metric_a_run_reports_can_be_a_sweep_objective() -> None:
+    import numpy as np
+    from scipy import sparse
+
+    from topics.evaluate.metrics import METRIC_NAMES, evaluate
+
+    doc_term = sparse.csr_matrix(np.array([[1, 0, 2], [0, 1, 1], [1, 1, 0], [2, 0, 1]]))
+    metrics = evaluate(
+        doc_term,
+        ["alpha", "beta", "gamma"],
+        {0: ["alpha", "gamma"], 1: ["beta"]},
+        np.array([0, 1, 0, -1]),
+        ["a", "b", "a", "b"],
+    )
+    assert set(metrics) | {"stability_ari", "generic_label_share"} == set(METRIC_NAMES)
+    for name in METRIC_NAMES:
+        assert SweepSpec.model_validate(
+            {"base": "x.yaml", "grid": {"umap.n_neighbors": [5]}, "objective": {"metric": name}}
+        )
+
+
 def test_sweep_checks_every_trial_before_the_first_runs(tmp_path: Path) -> None:
     """A trial that cannot run (here: no USE vectors for translation dedup) fails up front."""
     path = write_sweep(

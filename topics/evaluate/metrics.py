@@ -300,6 +300,24 @@ def _json_number(value: float) -> float | None:
     return None if value is None or math.isnan(value) else float(value)
 
 
+#: Every key a run's ``manifest.metrics`` can hold: :func:`evaluate`'s, plus the pipeline's
+#: ``stability_ari`` and ``generic_label_share``. A sweep's objective and constraints name one.
+METRIC_NAMES = (
+    "npmi",
+    "diversity",
+    "outlier_share",
+    "topics",
+    "size_balance",
+    "hygiene",
+    "nmi_all",
+    "ari_all",
+    "nmi_assigned",
+    "ari_assigned",
+    "stability_ari",
+    "generic_label_share",
+)
+
+
 def evaluate(
     doc_term: sparse.spmatrix,
     vocabulary: Sequence[str] | Mapping[str, int],

@@ -7,7 +7,8 @@ import random
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from topics.config import (
     RunConfig,
@@ -17,6 +18,7 @@ from topics.config import (
     read_yaml,
     validate_config,
 )
+from topics.config_errors import describe, line_of
 from topics.errors import ConfigError
 
 
@@ -24,6 +26,20 @@ class Constraint(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     min: float | None = Field(None, description="Smallest acceptable value.")
     max: float | None = Field(None, description="Largest acceptable value.")
+
+
+def _known_metric(name: str) -> str:
+    """``name`` when a run's manifest can hold it (else every trial would rank as "missing")."""
+    from topics.evaluate.metrics import METRIC_NAMES
+    from topics.registry import did_you_mean
+
+    if name in METRIC_NAMES:
+        return name
+    raise PydanticCustomError(
+        "unknown_choice",
+        "must be one of {expected}",
+        {"expected": list(METRIC_NAMES), "hint": did_you_mean(name, list(METRIC_NAMES))},
+    )
 
 
 class Objective(BaseModel):
@@ -41,6 +57,28 @@ class Objective(BaseModel):
         description="Trials violating a bound are ranked after every trial that meets them all.",
     )
 
+    @field_validator("metric")
+    @classmethod
+    def _metric(cls, value: str) -> str:
+        return _known_metric(value)
+
+    @field_validator("constraints")
+    @classmethod
+    def _constrained_metrics(cls, value: dict[str, Constraint]) -> dict[str, Constraint]:
+        import difflib
+
+        from topics.evaluate.metrics import METRIC_NAMES
+
+        for name in value:
+            if name not in METRIC_NAMES:
+                close = difflib.get_close_matches(name, METRIC_NAMES, n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise ValueError(
+                    f"must be keyed by metric names ({', '.join(METRIC_NAMES)}); '{name}' is "
+                    f"not one{hint}"
+                )
+        return value
+
 
 class SweepSpec(BaseModel):
     """A parameter sweep over one base config."""
@@ -49,11 +87,24 @@ class SweepSpec(BaseModel):
     name: str = Field("sweep", pattern=r"^[A-Za-z0-9._-]+$", description="Sweep folder name.")
     base: str = Field(..., description="Base config file, relative to the sweep file.")
     set: dict[str, Any] = Field(default_factory=dict, description="Overrides for every trial.")
-    grid: dict[str, list[Any]] = Field(..., min_length=1, description="Dotted key → values to try.")
+    grid: dict[str, list[Any]] = Field(..., description="Dotted key → values to try.")
     search: Literal["grid", "random"] = Field("grid", description="Full grid or random sample.")
     samples: int = Field(10, ge=1, description="random: how many settings to draw.")
     seed: int = Field(0, ge=0, description="random: sampling seed.")
     objective: Objective = Field(default_factory=Objective, description="What 'best' means.")
+
+    @field_validator("grid")
+    @classmethod
+    def _values_to_try(cls, value: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        if not value:
+            raise ValueError("must be a mapping of at least one dotted key to the values to try")
+        empty = [key for key, values in value.items() if not values]
+        if empty:
+            raise ValueError(
+                f"must be a mapping with at least one value per key ({', '.join(empty)} has none)"
+            )
+        return value
+
     report: bool = Field(
         True, description="Write each trial's index.html (linked from sweep.html)."
     )
@@ -70,16 +121,18 @@ def load_sweep(path: Path) -> tuple[SweepSpec, RunConfig, list[dict[str, Any]]]:
     if not path.is_file():
         raise ConfigError(f"Sweep file '{path}' does not exist.")
     data = read_yaml(path)
+    if not isinstance(data, dict):
+        kind = type(data).__name__
+        raise ConfigError(f"{path}: expected a mapping (base, grid, ...), got {kind}.")
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        key = ".".join(map(str, first["loc"]))
-        raise ConfigError(
-            f"{path}: the sweep key '{key}' is invalid: {first['msg']}. "
-            f"Got {first.get('input')!r} instead."
-        ) from None
+        raise ConfigError(describe(SweepSpec, error.errors(include_url=False), path)) from None
     base_path = (path.parent / spec.base) if not Path(spec.base).is_absolute() else Path(spec.base)
+    if not base_path.is_file():
+        raise ConfigError(
+            f"{line_of(path, ('base',))}The sweep's base config '{base_path}' does not exist."
+        )
     base = load_config(
         base_path, [_override(k, v) for k, v in spec.set.items()], label=f"{path}: set"
     )
