@@ -315,7 +315,8 @@ class TopicsSection(Section):
         "auto",
         description="Coarser topic layers (nested groups of the fine topics, topic_l1.. in "
         "documents.parquet, layers.csv): 'auto' = an overview of 5-30 groups where the "
-        "topic dendrogram has its largest gap, 'off', or the overview's group count.",
+        "topic dendrogram has its largest gap, 'off', or the overview's group count (at most "
+        "one fewer than the fine topics; the run warns when it cannot be met).",
     )
 
     @field_validator("layers")

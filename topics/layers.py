@@ -163,6 +163,29 @@ def build_layers(
     return Layers(parents=parents)
 
 
+def fixed_overview_warning(setting: int | str, counts: list[int]) -> str | None:
+    """A line for the run when a fixed ``topics.layers`` could not be met, else ``None``.
+
+    ``counts`` are the groups per layer, fine topics first (``layers.csv``). An overview can
+    hold at most one group fewer than there are fine topics, and a run of five or fewer topics
+    gets no layers at all: the run says so rather than writing another size without a word.
+    """
+    if not isinstance(setting, int) or isinstance(setting, bool):
+        return None
+    topics = counts[0] if counts else 0
+    if len(counts) < 2:
+        return (
+            f"topics.layers asked for an overview of {setting} groups, but the run has "
+            f"{topics} topics (layers need more than {OVERVIEW_RANGE[0]}): no layers written."
+        )
+    if counts[-1] != setting:
+        return (
+            f"topics.layers asked for an overview of {setting} groups; with {topics} topics "
+            f"it has {counts[-1]}."
+        )
+    return None
+
+
 def group_words(
     document_term: sp.spmatrix, vocabulary: list[str], groups: np.ndarray, top_n: int
 ) -> dict[int, list[tuple[str, float]]]:

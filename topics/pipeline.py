@@ -44,7 +44,7 @@ from topics.embed.stage import cache_root, embed_corpus, scratch_folder, transla
 from topics.engine import Engine, open_engine
 from topics.errors import ConfigError
 from topics.evaluate.stability import seed_stability
-from topics.layers import build_layers, layers_table
+from topics.layers import build_layers, fixed_overview_warning, layers_table
 from topics.manifest import build_manifest, peak_rss_mb
 from topics.progress import Progress, SilentProgress
 from topics.registry import capable
@@ -334,6 +334,7 @@ def _run(config: RunConfig, clock: _Clock, engine: Engine) -> RunResult:
         )
         counts = layer_table["layer"].value_counts().sort_index().tolist()
         note["text"] = " → ".join(str(c) for c in counts) if counts else "off"
+        layers_warning = fixed_overview_warning(config.topics.layers, counts)
     assigner = None
     if capable(embedder, "embeds_words"):  # new documents can be embedded the same way
         fitted_rows = np.arange(len(corpus)) if core is None else core
@@ -364,7 +365,7 @@ def _run(config: RunConfig, clock: _Clock, engine: Engine) -> RunResult:
     # A lexical block (one-language corpora only) does not keep translations together.
     cross_lingual = capable(embedder, "keeps_translations") and lexical_model is None
     language = language_split(corpus, topics, cross_lingual)
-    warnings = [language.summary] if language.summary else []
+    warnings = [text for text in (language.summary, layers_warning) if text]
     output_dir = Path(config.output.dir)
     with atomic_run_folder(output_dir, config.run.name) as folder:
         with clock.stage("outputs"):
@@ -385,6 +386,7 @@ def _run(config: RunConfig, clock: _Clock, engine: Engine) -> RunResult:
         manifest["counts"]["fitted"] = len(corpus) if core is None else len(core)
         manifest["counts"]["assigned"] = 0 if assigned is None else len(assigned.rest)
         manifest["lexical"] = {"used": lexical.used, "reason": lexical.reason}
+        manifest["warnings"] = warnings  # the language summary and the layers' shortfall
         manifest["layers"] = ["topic", *layers.columns]  # fine → coarse
         manifest["overview"] = manifest["layers"][-1]
         # Issue 10's label target holds for every layer, not only the fine topics.

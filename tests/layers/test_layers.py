@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from topics.layers import OUTLIER, build_layers, group_words, layer_counts
+from topics.layers import (
+    OUTLIER,
+    build_layers,
+    fixed_overview_warning,
+    group_words,
+    layer_counts,
+)
 
 
 def clustered_topics(groups: int, per_group: int, seed: int = 0) -> dict[int, np.ndarray]:
@@ -61,6 +67,19 @@ def test_setting_off_or_a_fixed_overview() -> None:
     assert len(set(build_layers(vectors, sizes, 12).parents[-1].values())) == 12
     few = {t: v for t, v in vectors.items() if t < 5}
     assert build_layers(few, sizes).parents == []  # 5 topics are already an overview
+
+
+def test_a_fixed_overview_that_cannot_be_met_is_said() -> None:
+    vectors = clustered_topics(groups=3, per_group=5)  # 15 topics
+    sizes = dict.fromkeys(vectors, 1)
+    counts = [len(vectors), len(set(build_layers(vectors, sizes, 500).parents[-1].values()))]
+    assert counts == [15, 14]
+    assert fixed_overview_warning(500, counts) == (
+        "topics.layers asked for an overview of 500 groups; with 15 topics it has 14."
+    )
+    assert fixed_overview_warning(12, [15, 12]) is None
+    assert fixed_overview_warning("auto", [15, 4]) is None
+    assert "no layers written" in fixed_overview_warning(8, [5])
 
 
 def test_group_words_are_class_tf_idf() -> None:
