@@ -28,17 +28,23 @@ class Constraint(BaseModel):
     max: float | None = Field(None, description="Largest acceptable value.")
 
 
-def _known_metric(name: str) -> str:
-    """``name`` when a run's manifest can hold it (else every trial would rank as "missing")."""
+def _known_metric(name: str, role: str = "value") -> str:
+    """``name`` when a run's manifest can hold it (else every trial would rank as "missing").
+
+    ``role`` is ``"value"`` for the objective's metric, ``"key"`` for a constraint's key.
+    """
     from topics.evaluate.metrics import METRIC_NAMES
     from topics.registry import did_you_mean
 
     if name in METRIC_NAMES:
         return name
+    context = {"expected": list(METRIC_NAMES), "hint": did_you_mean(name, list(METRIC_NAMES))}
+    if role == "value":
+        raise PydanticCustomError("unknown_choice", "must be one of {expected}", context)
     raise PydanticCustomError(
-        "unknown_choice",
-        "must be one of {expected}",
-        {"expected": list(METRIC_NAMES), "hint": did_you_mean(name, list(METRIC_NAMES))},
+        "metric_keys",
+        "keyed by metric names ({names}); '{name}' is not one",
+        context | {"names": ", ".join(METRIC_NAMES), "name": name},
     )
 
 
@@ -65,18 +71,8 @@ class Objective(BaseModel):
     @field_validator("constraints")
     @classmethod
     def _constrained_metrics(cls, value: dict[str, Constraint]) -> dict[str, Constraint]:
-        import difflib
-
-        from topics.evaluate.metrics import METRIC_NAMES
-
         for name in value:
-            if name not in METRIC_NAMES:
-                close = difflib.get_close_matches(name, METRIC_NAMES, n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
-                raise ValueError(
-                    f"must be keyed by metric names ({', '.join(METRIC_NAMES)}); '{name}' is "
-                    f"not one{hint}"
-                )
+            _known_metric(name, role="key")
         return value
 
 
@@ -92,6 +88,9 @@ class SweepSpec(BaseModel):
     samples: int = Field(10, ge=1, description="random: how many settings to draw.")
     seed: int = Field(0, ge=0, description="random: sampling seed.")
     objective: Objective = Field(default_factory=Objective, description="What 'best' means.")
+    report: bool = Field(
+        True, description="Write each trial's index.html (linked from sweep.html)."
+    )
 
     @field_validator("grid")
     @classmethod
@@ -104,10 +103,6 @@ class SweepSpec(BaseModel):
                 f"must be a mapping with at least one value per key ({', '.join(empty)} has none)"
             )
         return value
-
-    report: bool = Field(
-        True, description="Write each trial's index.html (linked from sweep.html)."
-    )
 
 
 def _override(key: str, value: Any) -> str:
