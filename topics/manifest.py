@@ -78,6 +78,7 @@ def build_manifest(
     metrics: dict[str, Any],
     language: LanguageSplit,
     started: datetime,
+    warnings: list[str],
 ) -> dict[str, Any]:
     """The manifest of a run, without timings (the pipeline adds those as it finishes).
 
@@ -86,10 +87,12 @@ def build_manifest(
     config, corpus, topics, clusters, metrics:
         The run's config and stage results (``corpus`` rows aligned with ``topics``).
     language:
-        The language-split diagnostic: its one-line summary goes to ``warnings``, its
-        per-topic detail to ``diagnostics.language_split``.
+        The language-split diagnostic: its per-topic detail goes to
+        ``diagnostics.language_split`` (its one-line summary is among ``warnings``).
     started:
         When the run started (UTC).
+    warnings:
+        The run's one-line warnings (the CLI prints them; the dashboard lists them).
 
     Returns
     -------
@@ -123,6 +126,6 @@ def build_manifest(
         "topic_languages": topic_languages,
         "metrics": metrics,
         "settings": key_settings(config, clusters),
-        "warnings": [language.summary] if language.summary else [],
+        "warnings": list(warnings),
         "diagnostics": {"language_split": language.to_manifest()},
     }

@@ -381,12 +381,13 @@ def _run(config: RunConfig, clock: _Clock, engine: Engine) -> RunResult:
                 write_model(topics, folder / "model")
             if assigner is not None:  # what `topics assign` needs (topics.assign.store)
                 save_assigner(assigner, folder / ASSIGN_FOLDER)
-        manifest = build_manifest(config, corpus, topics, clusters, metrics, language, started)
+        manifest = build_manifest(
+            config, corpus, topics, clusters, metrics, language, started, warnings
+        )
         # UMAP and HDBSCAN saw `fitted` documents; `assigned` got their topic by a vote.
         manifest["counts"]["fitted"] = len(corpus) if core is None else len(core)
         manifest["counts"]["assigned"] = 0 if assigned is None else len(assigned.rest)
         manifest["lexical"] = {"used": lexical.used, "reason": lexical.reason}
-        manifest["warnings"] = warnings  # the language summary and the layers' shortfall
         manifest["layers"] = ["topic", *layers.columns]  # fine → coarse
         manifest["overview"] = manifest["layers"][-1]
         # Issue 10's label target holds for every layer, not only the fine topics.
