@@ -118,7 +118,7 @@ class EmbeddingSection(Section):
         "auto",
         description="Join a TF-IDF + SVD block (embedding.dimensions) to the backend's vectors: "
         "'auto' = when one language holds at least 90% of the documents (full bench corpora, "
-        "fast preset: NMI CSL .483 → .494, OHSUMED .250 → .308, arXiv .364 → .412; on mixed "
+        "fast preset: NMI CSL .483 → .493, OHSUMED .250 → .308, arXiv .364 → .412; on mixed "
         "corpora it splits topics by language). Fitted per corpus and stored in the run for "
         "topics assign; backends that cannot embed new text (tfidf, precomputed, combined with "
         "tfidf) take none.",
