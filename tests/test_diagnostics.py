@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from topics.diagnostics import language_split
+from topics.diagnostics import language_split, no_topics_warning
 from topics.report.payload import language_notes
 from topics.types import Corpus, Topics
 
@@ -83,4 +83,17 @@ def test_manifest_detail_feeds_the_topic_panel_notes() -> None:
     assert set(notes) == {0, 1}
     assert notes[0].startswith(
         "100% of this topic's 6 documents are Chinese in a corpus that is 60% Chinese."
+    )
+
+
+def test_a_run_without_topics_says_why() -> None:
+    assert no_topics_warning(3, 299, 400, 400) is None
+    assert no_topics_warning(0, 0, 6, "auto") is None
+    assert no_topics_warning(0, 299, 400, 400) == (
+        "no topics: every one of the 299 documents is an outlier (hdbscan.min_cluster_size=400; "
+        "try a smaller value or 'auto', which gives 6 here)."
+    )
+    assert no_topics_warning(0, 299, 6, "auto") == (
+        "no topics: every one of the 299 documents is an outlier (HDBSCAN found no cluster of "
+        "6+ similar documents)."
     )

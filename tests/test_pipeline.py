@@ -319,3 +319,15 @@ def test_a_corpus_sharing_one_word_keeps_its_topics_without_words(tmp_path: Path
     assert len(real) >= 2 and (real["words"] == "").all()
     assert sorted(documents["topic"].unique()) == sorted(table["topic"])
     assert table.set_index("topic")["size"].to_dict() == documents["topic"].value_counts().to_dict()
+
+
+def test_a_run_that_finds_no_topic_says_why(session_dir: Path) -> None:
+    config = make_config(session_dir, "hdbscan.min_cluster_size=100", "run.name=no-topics")
+    result = run_pipeline(config)
+    manifest = json.loads((result.run_dir / "manifest.json").read_text("utf-8"))
+    assert manifest["counts"]["topics"] == 0
+    assert manifest["warnings"][0].startswith(
+        "no topics: every one of the 54 documents is an outlier (hdbscan.min_cluster_size=100;"
+    )
+    assert result.warnings == manifest["warnings"]
+    assert (result.run_dir / "index.html").is_file()

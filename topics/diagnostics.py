@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from topics.cluster.hdbscan_stage import auto_min_cluster_size as auto_size
 from topics.types import Corpus, Topics
 
 LANGUAGE_NAMES = {"zh": "Chinese", "en": "English"}
@@ -143,4 +144,24 @@ def _summary(split: LanguageSplit, cross_lingual: bool) -> str:
         f"{len(split.topics)} of {split.topics_total} topics ({split.document_share:.0%} of "
         f"documents) are ≥{SPLIT_SHARE:.0%} one language in a corpus that is {corpus_mix}: "
         f"{cause}."
+    )
+
+
+def no_topics_warning(
+    n_topics: int, n_documents: int, min_cluster_size: int, setting: int | str
+) -> str | None:
+    """A line for a run that found no topic at all (every document an outlier), else ``None``.
+
+    Such a run finishes and writes a report, but its dashboard is empty; the usual cause is a
+    fixed ``hdbscan.min_cluster_size`` too large for the corpus, which the line names.
+    """
+    if n_topics or not n_documents:
+        return None
+    if setting == "auto":
+        cause = f"HDBSCAN found no cluster of {min_cluster_size}+ similar documents"
+        return f"no topics: every one of the {n_documents} documents is an outlier ({cause})."
+    return (
+        f"no topics: every one of the {n_documents} documents is an outlier "
+        f"(hdbscan.min_cluster_size={setting}; try a smaller value or 'auto', "
+        f"which gives {auto_size(n_documents)} here)."
     )

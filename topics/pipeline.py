@@ -37,7 +37,7 @@ from topics.cache import ArrayCache
 from topics.cluster import cluster, reduce
 from topics.config import HdbscanSection, RunConfig, UmapSection
 from topics.crosslingual.policy import align_labels, mark_translations
-from topics.diagnostics import language_split
+from topics.diagnostics import language_split, no_topics_warning
 from topics.embed.base import make_embedder
 from topics.embed.lexical import add_lexical, choose_lexical, lexical_fingerprint
 from topics.embed.stage import cache_root, embed_corpus, scratch_folder, translation_vectors
@@ -365,7 +365,10 @@ def _run(config: RunConfig, clock: _Clock, engine: Engine) -> RunResult:
     # A lexical block (one-language corpora only) does not keep translations together.
     cross_lingual = capable(embedder, "keeps_translations") and lexical_model is None
     language = language_split(corpus, topics, cross_lingual)
-    warnings = [text for text in (language.summary, layers_warning) if text]
+    empty = no_topics_warning(
+        found, len(corpus), clusters.min_cluster_size, config.hdbscan.min_cluster_size
+    )
+    warnings = [text for text in (empty, language.summary, layers_warning) if text]
     output_dir = Path(config.output.dir)
     with atomic_run_folder(output_dir, config.run.name) as folder:
         with clock.stage("outputs"):
