@@ -47,6 +47,19 @@ def test_npy_with_pickled_objects_or_nan_is_refused(tmp_path):
         make_precomputed(section(tmp_path / "nan.npy"), None).embed(TEXTS, IDS)
 
 
+def test_npy_with_all_zero_rows_is_refused(tmp_path):
+    """A zero vector is a placeholder for a missing one: it has no direction to cluster by."""
+    vectors = np.ones((12, 3), dtype=np.float32)
+    vectors[[4, 9]] = 0.0
+    np.save(tmp_path / "zeros.npy", vectors)
+    with pytest.raises(InputError) as error:
+        make_precomputed(section(tmp_path / "zeros.npy"), None).embed(TEXTS, IDS)
+    assert str(error.value) == (
+        "zeros.npy: row 4 (document 'doc4') is all zeros (2 such rows); give every document a "
+        "real vector."
+    )
+
+
 def write_parquet(path, ids, dims=3):
     vectors = [[float(int(i[3:])), 1.0, 2.0][:dims] for i in ids]
     pq.write_table(pa.table({"doc_id": ids, "vec": vectors}), path)

@@ -73,6 +73,14 @@ class PrecomputedEmbedder:
             raise InputError(
                 f"{self.path.name}: row {bad} (document '{ids[bad]}') has NaN or infinite values."
             )
+        zero = np.flatnonzero(~vectors.any(axis=1)) if vectors.size else np.empty(0, dtype=int)
+        if zero.size:
+            # No model returns an exact zero vector; it is a placeholder for a missing one, and
+            # it has no direction: cosine similarity and UMAP would place it anywhere.
+            raise InputError(
+                f"{self.path.name}: row {int(zero[0])} (document '{ids[int(zero[0])]}') is all "
+                f"zeros ({zero.size} such rows); give every document a real vector."
+            )
         return vectors
 
 
