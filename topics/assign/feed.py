@@ -33,7 +33,13 @@ from topics.assign.store import load_assigner
 from topics.config import RunConfig, apply_overrides, override_origins, validate_config
 from topics.errors import InputError, reading_run_file
 from topics.layers import Layers
-from topics.report.data import read_layers, read_text_rows, split_columns
+from topics.report.data import (
+    read_layers,
+    read_map,
+    read_text_rows,
+    require_columns,
+    split_columns,
+)
 
 #: Files an assign rewrites; everything else in the run folder is copied unchanged.
 REWRITTEN = {
@@ -105,16 +111,8 @@ def assign_documents(
         whole, text_columns = split_columns(documents_path)
         file_columns = pq.read_schema(documents_path).names
         documents = pd.read_parquet(documents_path, columns=whole)
-    absent = [column for column in ("id", "topic") if column not in documents.columns]
-    if absent:
-        raise InputError(f"{documents_path}: damaged run file (no column {', '.join(absent)}).")
-    with reading_run_file(run_dir / "map2d.npy"):
-        map2d = np.load(run_dir / "map2d.npy", allow_pickle=False)
-    if map2d.shape != (len(documents), 2):
-        raise InputError(
-            f"{run_dir / 'map2d.npy'}: damaged run file ({map2d.shape} array, expected "
-            f"({len(documents)}, 2) for the run's documents)."
-        )
+    require_columns(documents_path, documents, ("id", "topic"))
+    map2d = read_map(run_dir / "map2d.npy", len(documents))
     with reading_run_file(run_dir / "layers.csv"):
         layer_table = read_layers(run_dir / "layers.csv")
     corpus = load_corpus(config.corpus)

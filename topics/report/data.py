@@ -260,6 +260,25 @@ def _read_documents(path: Path) -> pd.DataFrame:
     return documents
 
 
+def require_columns(path: Path, documents: pd.DataFrame, columns: tuple[str, ...]) -> None:
+    """One line naming ``documents.parquet`` when it lacks a column every run writes."""
+    absent = [column for column in columns if column not in documents.columns]
+    if absent:
+        raise InputError(f"{path}: damaged run file (no column {', '.join(absent)}).")
+
+
+def read_map(path: Path, n_documents: int) -> np.ndarray:
+    """A run's ``map2d.npy``: one 2-D point per document, or one line naming the file."""
+    with reading_run_file(path):
+        map2d = np.load(path, allow_pickle=False)
+    if map2d.shape != (n_documents, 2):
+        raise InputError(
+            f"{path}: damaged run file ({map2d.shape} array, expected ({n_documents}, 2): one "
+            "point per document of documents.parquet)."
+        )
+    return map2d
+
+
 def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -309,20 +328,10 @@ def load_run(run_dir: Path) -> RunData:
     with reading_run_file(run_dir / "documents.parquet"):
         documents = _read_documents(run_dir / "documents.parquet")
         document_text_bytes = text_bytes(run_dir / "documents.parquet")
-    absent = [column for column in ("id", "topic") if column not in documents.columns]
-    if absent:
-        raise InputError(
-            f"{run_dir / 'documents.parquet'}: damaged run file (no column {', '.join(absent)})."
-        )
-    with reading_run_file(run_dir / "map2d.npy"):
-        map2d = np.load(run_dir / "map2d.npy", allow_pickle=False)
+    require_columns(run_dir / "documents.parquet", documents, ("id", "topic"))
+    map2d = read_map(run_dir / "map2d.npy", len(documents))
     with reading_run_file(run_dir / "topic_vectors.npy"):
         topic_vectors = np.load(run_dir / "topic_vectors.npy", allow_pickle=False)
-    if map2d.shape[0] != len(documents):
-        raise InputError(
-            f"{run_dir / 'map2d.npy'}: {map2d.shape[0]} rows, but documents.parquet has "
-            f"{len(documents)} documents."
-        )
     if topic_vectors.ndim != 2:
         topic_vectors = topic_vectors.reshape(0, 1)
     with reading_run_file(run_dir / "layers.csv"):
