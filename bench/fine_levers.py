@@ -22,13 +22,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
-import tempfile
 import time
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +45,14 @@ from topics.progress import SilentProgress
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from layers import CORPORA, DATA, corpus_config, references  # noqa: E402
+from layers import (  # noqa: E402
+    CORPORA,
+    DATA,
+    corpus_config,
+    new_report,
+    references,
+    run_corpora,
+)
 
 MERGE_COUNTS = (5, 8, 12, 18, 25, 35, 50)
 #: One change per variant against the pipeline's defaults (first row).
@@ -201,20 +204,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--work", type=Path, help="cache folder kept between runs")
     args = parser.parse_args()
-    report = {
-        "date": datetime.now(UTC).date().isoformat(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "preset": args.preset,
-        "corpora": {},
-    }
-    with tempfile.TemporaryDirectory() as scratch:
-        work = args.work or Path(scratch)
-        for name in CORPORA:
-            report["corpora"][name] = bench_corpus(name, args.preset, work)
-            stem = f"fine_levers_{args.preset}"
-            (args.out / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n")
-            (args.out / f"{stem}.md").write_text(markdown(report))
-    print(markdown(report))
+    run_corpora(
+        new_report(preset=args.preset),
+        list(CORPORA),
+        lambda name, work: bench_corpus(name, args.preset, work),
+        args.out / f"fine_levers_{args.preset}",
+        markdown,
+        args.work,
+    )
 
 
 if __name__ == "__main__":

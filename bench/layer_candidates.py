@@ -21,13 +21,8 @@ Usage: ``python bench/layer_candidates.py``; writes ``bench/results/layer_candid
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import sys
-import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +39,14 @@ from topics.represent.table import group_sums
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from layers import CORPORA, DATA, corpus_config, references  # noqa: E402
+from layers import (  # noqa: E402
+    CORPORA,
+    DATA,
+    corpus_config,
+    new_report,
+    references,
+    run_corpora,
+)
 
 COUNTS = (5, 8, 12, 18, 25, 35, 50)
 
@@ -265,19 +267,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--corpora", default=",".join(CORPORA))
     args = parser.parse_args()
-    report = {
-        "date": datetime.now(UTC).date().isoformat(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "corpora": {},
-    }
-    with tempfile.TemporaryDirectory() as scratch:
-        for name in args.corpora.split(","):
-            began = time.perf_counter()
-            report["corpora"][name] = bench_corpus(name, Path(scratch))
-            print(f"{name}: {time.perf_counter() - began:.0f} s", flush=True)
-            (args.out / "layer_candidates.json").write_text(json.dumps(report, indent=2) + "\n")
-            (args.out / "layer_candidates.md").write_text(markdown(report))
-    print(markdown(report))
+    run_corpora(
+        new_report(),
+        args.corpora.split(","),
+        bench_corpus,
+        args.out / "layer_candidates",
+        markdown,
+    )
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ import platform
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -167,6 +168,41 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def new_report(**settings: object) -> dict:
+    """A bench report's header (date, machine, ``settings``) with no corpus measured yet."""
+    return {
+        "date": datetime.now(UTC).date().isoformat(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        **settings,
+        "corpora": {},
+    }
+
+
+def run_corpora(
+    report: dict,
+    names: list[str],
+    bench: Callable[[str, Path], dict],
+    out: Path,
+    markdown: Callable[[dict], str],
+    work: Path | None = None,
+) -> None:
+    """Fill ``report["corpora"]`` with ``bench(name, folder)`` for each corpus, in turn.
+
+    ``<out>.json`` and ``<out>.md`` are written after every corpus, so an interrupted bench
+    keeps what it measured. ``folder`` is ``work`` (a cache kept between runs) or a temporary
+    folder removed at the end.
+    """
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = work or Path(scratch)
+        for name in names:
+            began = time.perf_counter()
+            report["corpora"][name] = bench(name, folder)
+            print(f"{name}: {time.perf_counter() - began:.0f} s", flush=True)
+            out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
+            out.with_suffix(".md").write_text(markdown(report))
+    print(markdown(report))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="fast")
@@ -174,22 +210,15 @@ def main() -> None:
     parser.add_argument("--lexical", default="auto", help="embedding.lexical for our runs")
     parser.add_argument("--work", type=Path, help="cache folder kept between runs")
     args = parser.parse_args()
-    report = {
-        "date": datetime.now(UTC).date().isoformat(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "preset": args.preset,
-        "corpora": {},
-    }
-    with tempfile.TemporaryDirectory() as scratch:
-        for name in CORPORA:
-            began = time.perf_counter()
-            work = args.work or Path(scratch)
-            report["corpora"][name] = bench_corpus(name, args.preset, work, args.lexical)
-            print(f"{name}: {time.perf_counter() - began:.0f} s", flush=True)
-            stem = f"layers_{args.preset}" + ("" if args.lexical == "auto" else f"_{args.lexical}")
-            (args.out / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n")
-            (args.out / f"{stem}.md").write_text(markdown(report))
-    print(markdown(report))
+    stem = f"layers_{args.preset}" + ("" if args.lexical == "auto" else f"_{args.lexical}")
+    run_corpora(
+        new_report(preset=args.preset),
+        list(CORPORA),
+        lambda name, work: bench_corpus(name, args.preset, work, args.lexical),
+        args.out / stem,
+        markdown,
+        args.work,
+    )
 
 
 if __name__ == "__main__":
