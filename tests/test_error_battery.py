@@ -331,3 +331,43 @@ def test_bad_input_is_one_line_and_keeps_the_report(
         assert fragment in lines[0], f"{name}: {fragment!r} not in {lines[0]!r}"
     assert folder_digest(out / RUN_NAME) == before, f"{name}: the earlier report changed"
     assert sorted(p.name for p in out.iterdir()) == [RUN_NAME], f"{name}: stray folders left"
+
+
+def test_a_full_paper_in_the_abstract_field_is_cut_and_does_not_stall_the_run(
+    tmp_path: Path, session_dir: Path
+) -> None:
+    """The sample plus one 5 MB abstract (a PDF's text pasted in) ran past ten minutes inside
+    the phrase search; now the text is cut to corpus.max_chars, the run says so in one
+    warning, and it takes about as long as the sample alone (a ratio measured here)."""
+    import shutil
+    import time
+
+    import pandas as pd
+
+    from topics.pipeline import run_pipeline
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SAMPLE, corpus)
+    paper = " ".join(
+        f"Section {i}: we study graph neural networks for molecule property prediction and "
+        "report results on benchmark datasets with ablations."
+        for i in range(45_000)
+    )
+    assert len(paper) > 5_000_000
+    _jsonl(corpus / "paper.jsonl", [{"id": "pasted-paper", "abstract": paper}])
+
+    def timed(*overrides: str):  # noqa: ANN202
+        config = make_config(session_dir, *overrides, config=ROOT / "configs" / "fast.yaml")
+        began = time.perf_counter()
+        result = run_pipeline(config)
+        return result, time.perf_counter() - began
+
+    _, alone = timed(f"output.dir={tmp_path / 'a'}")
+    result, with_paper = timed(f"output.dir={tmp_path / 'b'}", corpus_override(corpus))
+    documents = pd.read_parquet(result.run_dir / "documents.parquet")
+    cut = documents.loc[documents["id"] == "pasted-paper", "text"].iloc[0]
+    assert 19_000 < len(cut) <= 20_000 and paper.startswith(cut)
+    warnings = [w for w in result.manifest["warnings"] if "corpus.max_chars" in w]
+    assert len(warnings) == 1 and "1 document(s)" in warnings[0], result.manifest["warnings"]
+    assert "paper.jsonl:1" in warnings[0]
+    assert with_paper < 5 * alone + 30, (alone, with_paper)

@@ -89,6 +89,14 @@ class CorpusSection(Section):
     min_chars: int = Field(
         20, ge=0, description="Drop documents whose cleaned text is shorter than this."
     )
+    max_chars: int | None = Field(
+        20_000,
+        ge=100,
+        description="Cut a cleaned text longer than this at the last space before it (a full "
+        "paper pasted into the abstract field; abstracts run to 1,000-4,000 characters). Every "
+        "stage and the run folder see the cut text; the run's warnings count them. null = "
+        "never cut.",
+    )
     dedup: Literal["exact", "translations"] = Field(
         "exact",
         description="'exact' drops repeated texts; 'translations' also drops the later copy of a "

@@ -368,7 +368,7 @@ def _run(config: RunConfig, clock: _Clock, engine: Engine) -> RunResult:
     empty = no_topics_warning(
         found, len(corpus), clusters.min_cluster_size, config.hdbscan.min_cluster_size
     )
-    warnings = [text for text in (empty, language.summary, layers_warning) if text]
+    warnings = [text for text in (corpus.cut, empty, language.summary, layers_warning) if text]
     output_dir = Path(config.output.dir)
     with atomic_run_folder(output_dir, config.run.name) as folder:
         with clock.stage("outputs"):

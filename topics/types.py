@@ -44,6 +44,8 @@ class Corpus:
         a translation duplicate); filled by the translation-duplicate detector.
     translation_duplicates:
         How many documents the detector flagged (kept or dropped, per ``corpus.dedup``).
+    cut:
+        One line saying how many texts were cut to ``corpus.max_chars`` (``None``: none).
     positions:
         Each document's place in reading order (``None`` = the documents are in reading
         order). The pipeline works in :meth:`canonical` order and puts the documents back with
@@ -62,6 +64,7 @@ class Corpus:
     duplicate_of: list[str | None] | None = None
     translation_duplicates: int = 0
     positions: list[int] | None = None
+    cut: str | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -94,6 +97,7 @@ class Corpus:
             duplicate_of=pick(self.duplicate_of),
             translation_duplicates=self.translation_duplicates,
             positions=[positions[i] for i in idx],
+            cut=self.cut,
         )
         if "text_hashes" in self.__dict__:  # already hashed: carry the hashes over
             subset.__dict__["text_hashes"] = [self.text_hashes[i] for i in idx]

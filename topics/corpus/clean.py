@@ -58,3 +58,19 @@ def normalise_optional(value: str | None) -> str | None:
         return None
     cleaned = normalise_text(value)
     return cleaned or None
+
+
+def cut_text(text: str, max_chars: int) -> str:
+    """``text`` cut to at most ``max_chars`` characters, at the last space when there is one
+    in the final fifth (a Chinese text has few spaces: it is cut at the limit).
+
+    Examples
+    --------
+    >>> cut_text("alpha beta gamma", 12)
+    'alpha beta'
+    """
+    if len(text) <= max_chars:
+        return text
+    cut = text[:max_chars]
+    space = cut.rfind(" ", max_chars - max_chars // 5)
+    return (cut[:space] if space > 0 else cut).rstrip()

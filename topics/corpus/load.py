@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from topics.config import CorpusSection
-from topics.corpus.clean import normalise_optional, normalise_text
+from topics.corpus.clean import cut_text, normalise_optional, normalise_text
 from topics.corpus.columns import Records
 from topics.corpus.language import detect_language
 from topics.corpus.readers import BUILTIN_READERS, FORMAT_SUFFIXES, format_for_path
@@ -199,6 +199,7 @@ def load_corpus(section: CorpusSection, spill: Path | None = None) -> Corpus:
     store: TextFile | list[str] = [] if spill is None else TextFile(spill)
     file_keys: list[tuple[str, str]] = []
     read = duplicates = too_short = empty = 0
+    cut = Cut()
     for path, corpus_format in expand_paths(section.paths, section.format):
         reader = BUILTIN_READERS.get(corpus_format) or readers.get(corpus_format)
         raw_records = reader(path, section.fields)
@@ -214,6 +215,9 @@ def load_corpus(section: CorpusSection, spill: Path | None = None) -> Corpus:
                 if len(text) < section.min_chars:
                     too_short += 1
                     continue
+                if section.max_chars is not None and len(text) > section.max_chars:
+                    cut.add(len(text), record.source)
+                    text = cut_text(text, section.max_chars)
                 digest = text_digest(text)
                 slot = slot_of_digest.get(digest)
                 if slot is not None:
@@ -299,9 +303,32 @@ def load_corpus(section: CorpusSection, spill: Path | None = None) -> Corpus:
         documents_read=read,
         duplicates_dropped=duplicates,
         positions=list(range(len(chosen))),
+        cut=cut.summary(section.max_chars),
     )
     corpus.__dict__["text_hashes"] = records.hexdigests(chosen)  # computed once
     return corpus
+
+
+class Cut:
+    """Counts the texts cut to ``corpus.max_chars`` and remembers the longest one."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.longest = (0, "")
+
+    def add(self, length: int, source: str) -> None:
+        self.count += 1
+        self.longest = max(self.longest, (length, source))
+
+    def summary(self, max_chars: int | None) -> str | None:
+        """One line for the run's warnings, or ``None`` when nothing was cut."""
+        if not self.count:
+            return None
+        length, source = self.longest
+        return (
+            f"{self.count} document(s) longer than corpus.max_chars={max_chars} characters were "
+            f"cut to it (the longest, {length:,} characters, at {source})."
+        )
 
 
 def _store(store: TextFile | list[str], text: str) -> int:

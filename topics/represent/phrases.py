@@ -45,11 +45,19 @@ def document_phrases(
         Look only for these phrases (the text is then searched only for runs that are among
         them: a run whose shorter prefix is not a candidate cannot be one either, since a
         prefix occurs wherever the phrase does).
+
+    Notes
+    -----
+    A text of up to :data:`SEARCH_WINDOW` characters (every abstract) is searched whole for
+    each run. A longer one is searched only in a window around where the run's first token
+    stands: searching the whole text for every token made the search quadratic in its length
+    (a 5 MB full text pasted into an abstract field stalled a run for over ten minutes).
     """
     folded = None  # lower-cased only once a run needs checking
     is_han = [bool(HAN.match(token[0])) for token in tokens]
     found: set[str] = set()
     last = len(tokens)
+    window = _Window(text, last)
     for start in range(last - 1):
         han, phrase = is_han[start], tokens[start]
         for end in range(start + 1, min(start + MAX_PHRASE_TOKENS, last)):
@@ -60,10 +68,36 @@ def document_phrases(
                 break
             if folded is None:
                 folded = text.lower()
-            if (phrase if han else phrase.lower()) not in folded:
+            low, high = window.around(folded, start, tokens[start])
+            if folded.find(phrase if han else phrase.lower(), low, high) < 0:
                 break  # not adjacent in the text: no longer run from here is either
             found.add(phrase)
     return found
+
+
+#: Texts up to this many characters are searched whole for a phrase; longer ones near it.
+SEARCH_WINDOW = 8_000
+
+
+class _Window:
+    """Where in a long text to look for the phrase starting at a token (the whole of a short
+    one): a cursor follows the tokens through the text, each found at or after the last."""
+
+    def __init__(self, text: str, n_tokens: int) -> None:
+        self.length, self.n_tokens = len(text), max(n_tokens, 1)
+        self.cursor, self.token = 0, -1
+
+    def around(self, folded: str, token: int, word: str) -> tuple[int, int]:
+        if self.length <= SEARCH_WINDOW:
+            return 0, self.length
+        if token != self.token:
+            self.token = token
+            at = folded.find(word.lower(), self.cursor, self.cursor + SEARCH_WINDOW)
+            # A token the text does not spell the same way (NFKC folding) is not found: the
+            # cursor then moves to where the token's share of the document puts it.
+            estimate = token * self.length // self.n_tokens
+            self.cursor = at if at >= 0 else max(self.cursor, estimate)
+        return max(0, self.cursor - SEARCH_WINDOW // 2), self.cursor + SEARCH_WINDOW
 
 
 def phrase_partition(
