@@ -22,7 +22,7 @@ from topics.atomic import (
     make_folder,
 )
 from topics.errors import InputError
-from topics.outputs import atomic_run_folder, recover_run_folder
+from topics.run_folder import atomic_run_folder, recover_run_folder
 
 TWO_HOURS_AGO = time.time() - 7200
 
@@ -89,7 +89,7 @@ def test_run_folder_files_are_readable_by_others(tmp_path: Path, umask_022: None
     """Defect 7: mkstemp and safetensors create 0600 files; the run folder follows the umask."""
     import safetensors.numpy
 
-    from topics.outputs import write_manifest
+    from topics.run_folder.write import write_manifest
 
     with atomic_run_folder(tmp_path, "run") as folder:
         atomic_write_text(folder / "index.html", "<html></html>")
@@ -163,7 +163,7 @@ def test_newest_old_folder_wins_and_stale_ones_go(tmp_path: Path) -> None:
 WRITER = """
 import sys, time
 from pathlib import Path
-from topics.outputs import atomic_run_folder
+from topics.run_folder import atomic_run_folder
 
 with atomic_run_folder(Path(sys.argv[1]), "run") as folder:
     (folder / "topics.csv").write_text("slow run", "utf-8")
@@ -221,7 +221,7 @@ def test_temp_folder_of_a_dead_run_is_removed_at_once(tmp_path: Path) -> None:
 def test_interrupt_between_the_renames_puts_the_previous_folder_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from topics.outputs import atomic
+    from topics.run_folder import swap as atomic
 
     with atomic_run_folder(tmp_path, "run") as folder:
         (folder / "topics.csv").write_text("previous", "utf-8")

@@ -2,7 +2,7 @@
 
 Three kill points: while embedding (some shards written), after the report is written but
 before the swap into place, and between the swap's two renames. The last two are held open by
-the ``TOPICS_TEST_PAUSE_*`` hooks of :mod:`topics.outputs.atomic`.
+the ``TOPICS_TEST_PAUSE_*`` hooks of :mod:`topics.run_folder.swap`.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ import pandas as pd
 import pytest
 
 from tests.conftest import ROOT, make_config
-from topics.outputs import recover_run_folder
 from topics.pipeline import run_pipeline
+from topics.run_folder import recover_run_folder
 
 POLL_SECONDS = 0.05
 PATIENCE_SECONDS = 300

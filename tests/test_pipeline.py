@@ -232,7 +232,7 @@ def test_failed_run_leaves_previous_report_untouched(sample_run, session_dir: Pa
 
 
 def test_atomic_folder_discards_partial_output(tmp_path: Path) -> None:
-    from topics.outputs import atomic_run_folder
+    from topics.run_folder import atomic_run_folder
 
     with atomic_run_folder(tmp_path, "run") as folder:
         (folder / "topics.csv").write_text("old", "utf-8")
@@ -244,7 +244,7 @@ def test_atomic_folder_discards_partial_output(tmp_path: Path) -> None:
 
 
 def test_csv_cells_are_formula_safe() -> None:
-    from topics.outputs import safe_csv_cell
+    from topics.run_folder.write import safe_csv_cell
 
     assert safe_csv_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
     assert safe_csv_cell("@SUM(A1)") == "'@SUM(A1)"
@@ -258,7 +258,7 @@ def test_documents_are_written_in_row_groups_that_change_nothing(
     """documents.parquet is written a chunk of rows at a time (bounded memory at 1M rows)."""
     import pyarrow.parquet as pq
 
-    from topics.outputs import files
+    from topics.run_folder import write as files
 
     written = pd.read_parquet(sample_run.run_dir / "documents.parquet")
     layers = {c: written[c].to_numpy() for c in sample_run.manifest["layers"][1:]}
@@ -290,7 +290,7 @@ def test_a_column_is_typed_as_the_whole_column_would_be(values, expected: str) -
     """documents.parquet's column types come from one value per Python type (no full copy)."""
     import pyarrow as pa
 
-    from topics.outputs import files
+    from topics.run_folder import write as files
 
     assert str(files._column_type(values)) == expected
     assert files._column_type(values) == pa.array(values, from_pandas=True).type

@@ -1,4 +1,8 @@
-"""The Python API, sklearn-shaped: ``TopicModel(config).fit(documents) -> Run``, ``Run.assign``.
+"""The Python API: ``TopicModel(config).fit(documents) -> Run``, ``Run.predict``, ``Run.assign``.
+
+``fit`` returns a :class:`Run`, not the model itself as scikit-learn's ``fit`` would: the state
+of a fitted run really is its folder (tables, vectors, assigner), which outlives the process,
+so a ``Run`` is a handle on a run folder (:class:`topics.run_folder.RunFolder`).
 
 For notebooks::
 
@@ -6,7 +10,8 @@ For notebooks::
 
     run = TopicModel.from_config("configs/fast.yaml").fit(abstracts)  # list, DataFrame or None
     run.topics                   # topics.csv as a DataFrame
-    run.assign(todays_abstracts)  # no refit: topics for new documents
+    run.predict(todays_abstracts)  # topics for new texts; the folder is not touched
+    run.assign(todays_abstracts)   # the same, added to the run folder
     Run.load("reports/fast").documents
 
 Documents held in memory go through the same readers as files (written once as JSON Lines to
@@ -25,6 +30,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from topics.config import RunConfig, load_config
@@ -73,7 +79,7 @@ class TopicModel:
 
 
 class Run:
-    """A finished run folder: its tables, and new documents assigned without refitting.
+    """A finished run folder: its tables, and topics for new documents without refitting.
 
     Parameters
     ----------
@@ -87,46 +93,88 @@ class Run:
     @classmethod
     def load(cls, run_dir: str | Path) -> Run:
         """Open a run folder (a one-line InputError when it is not one)."""
-        from topics.errors import InputError
+        from topics.run_folder import RunFolder
 
-        run = cls(run_dir)
-        if not (run.run_dir / "manifest.json").is_file():
-            raise InputError(f"'{run.run_dir}' is not a run folder (no manifest.json in it).")
-        return run
+        RunFolder.open(run_dir)
+        return cls(run_dir)
+
+    @property
+    def folder(self) -> Any:
+        """The run folder (:class:`topics.run_folder.RunFolder`), checked to be one."""
+        from topics.run_folder import RunFolder
+
+        return RunFolder.open(self.run_dir)
 
     @property
     def manifest(self) -> dict[str, Any]:
         """``manifest.json``: config, versions, counts, metrics, timings, assignments."""
-        return json.loads((self.run_dir / "manifest.json").read_text("utf-8"))
+        return self.folder.manifest
 
     @property
     def documents(self) -> pd.DataFrame:
         """``documents.parquet``: one row per document with its topic."""
-        return pd.read_parquet(self.run_dir / "documents.parquet")
+        return self.folder.documents(texts=True)
 
     @property
     def topics(self) -> pd.DataFrame:
         """``topics.csv``: one row per topic (``-1`` = outliers first)."""
-        return pd.read_csv(self.run_dir / "topics.csv", keep_default_na=False, na_values=[])
+        return self.folder.topics()
+
+    def predict(
+        self, documents: Documents, overrides: list[str] | None = None, progress: Any = None
+    ) -> pd.DataFrame:
+        """Topics for ``documents`` by the assigner :meth:`assign` uses; the folder is not
+        changed.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per document as read (cleaned, de-duplicated): ``id, topic, share``
+            (the share of the nearest fitted documents that voted for the topic), ``novel``
+            (far from every fitted document: its topic is then ``-1``) and ``x, y`` (where it
+            would stand on the map).
+        """
+        from topics.assign.feed import run_config
+        from topics.assign.predict import Predictor
+        from topics.corpus import load_corpus
+
+        folder = self.folder
+        config = run_config(folder.manifest, folder.path, None, list(overrides or []))
+        with _as_paths(documents, config) as paths:
+            config = run_config(folder.manifest, folder.path, paths or [], list(overrides or []))
+            predictor = Predictor.for_run(folder, config)
+            corpus = load_corpus(config.corpus)
+            found = predictor.predict(corpus, progress)
+        coords = np.asarray(found.coords, dtype=np.float32).reshape(-1, 2)
+        return pd.DataFrame(
+            {
+                "id": corpus.ids,
+                "topic": np.asarray(found.topics, dtype=np.int64),
+                "share": np.asarray(found.shares, dtype=np.float32),
+                "novel": np.asarray(found.novel, dtype=bool),
+                "x": coords[:, 0],
+                "y": coords[:, 1],
+            }
+        )
 
     def assign(
         self, documents: Documents, overrides: list[str] | None = None, progress: Any = None
     ) -> pd.DataFrame:
-        """Add ``documents`` to the run without refitting (see :mod:`topics.assign.feed`).
+        """Add ``documents`` to the run without refitting (what ``topics assign`` does).
 
         Returns
         -------
         pandas.DataFrame
             The rows added to ``documents.parquet`` (``assigned_by == "assign"``, this call).
         """
-        from topics.assign.feed import assign_documents, read_manifest, run_config
+        from topics.assign.feed import assign_documents, run_config
 
-        manifest = read_manifest(self.run_dir)
-        config = run_config(manifest, self.run_dir, None, list(overrides or []))
-        before = len(self.documents)
+        folder = self.folder
+        config = run_config(folder.manifest, folder.path, None, list(overrides or []))
         with _as_paths(documents, config) as paths:
-            assign_documents(self.run_dir, paths or [], overrides, progress)
-        return self.documents.iloc[before:].reset_index(drop=True)
+            result = assign_documents(self.run_dir, paths or [], overrides, progress)
+        added = self.documents
+        return added.iloc[len(added) - result.added :].reset_index(drop=True)
 
 
 @contextlib.contextmanager

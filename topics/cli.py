@@ -117,10 +117,10 @@ def run(
     if seeds is not None:
         overrides.append(f"run.seeds={seeds}")
     cfg = load_config(config, overrides)
-    preflight(cfg, config, overrides)  # run_pipeline checks again, without the file's lines
+    checked = preflight(cfg, config, overrides)  # errors name the YAML file's line
     progress = None if quiet else RichProgress(err)
     try:
-        result = run_pipeline(cfg, progress)
+        result = run_pipeline(cfg, progress, checked=checked)
     finally:
         if progress is not None:
             progress.close()
@@ -200,6 +200,13 @@ def assign(
     corpus: Annotated[list[str], typer.Argument(help="New documents: files, folders or globs.")],
     set_: SetOption = None,
     quiet: QuietOption = False,
+    no_wait: Annotated[
+        bool,
+        typer.Option(
+            "--no-wait",
+            help="Fail at once when another process is changing RUN_DIR (default: wait).",
+        ),
+    ] = False,
 ) -> None:
     """Add the documents in CORPUS to RUN_DIR without refitting; the last line is the run folder.
 
@@ -207,11 +214,12 @@ def assign(
     far from all of them: counted as novel). Documents already in the run are skipped.
     """
     from topics.assign.feed import assign_documents
+    from topics.run_folder import RunFolder
 
-    _require_run_dir(run_dir)
+    RunFolder.open(run_dir)
     progress = None if quiet else RichProgress(err)
     try:
-        result = assign_documents(run_dir, corpus, list(set_ or []), progress)
+        result = assign_documents(run_dir, corpus, list(set_ or []), progress, wait=not no_wait)
     finally:
         if progress is not None:
             progress.close()
@@ -222,6 +230,8 @@ def assign(
                 f"{result.outliers} outliers in all); {result.skipped} already in the run"
             )
         )
+        for warning in result.warnings:
+            err.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     print(result.run_dir)
 
 
@@ -230,8 +240,9 @@ def assign(
 def report(run_dir: Annotated[Path, typer.Argument(help="A run folder.")]) -> None:
     """Rebuild index.html from a run folder's files (no refitting)."""
     from topics.report import build_report
+    from topics.run_folder import RunFolder
 
-    _require_run_dir(run_dir)
+    RunFolder.open(run_dir)
     print(build_report(run_dir))
 
 
@@ -240,8 +251,9 @@ def report(run_dir: Annotated[Path, typer.Argument(help="A run folder.")]) -> No
 def open_(run_dir: Annotated[Path, typer.Argument(help="A run folder.")]) -> None:
     """Open a run's dashboard in the default browser (prints its path when there is none)."""
     from topics.report import open_report
+    from topics.run_folder import RunFolder
 
-    _require_run_dir(run_dir)
+    RunFolder.open(run_dir)
     print(open_report(run_dir))
 
 
@@ -291,13 +303,6 @@ def _number(value: Any, spec: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     return format(value, spec)
-
-
-def _require_run_dir(run_dir: Path) -> None:
-    from topics.errors import InputError
-
-    if not (run_dir / "manifest.json").is_file():
-        raise InputError(f"'{run_dir}' is not a run folder (no manifest.json in it).")
 
 
 def main() -> None:

@@ -29,7 +29,7 @@ class Section(BaseModel):
 def _registered(value: str, registry_name: str, also: tuple[str, ...] = ()) -> str:
     """``value`` when it names an entry of ``topics.registry.<registry_name>`` (or ``also``)."""
     from topics import registry
-    from topics.registry import did_you_mean
+    from topics.common import did_you_mean
 
     known = [*also, *getattr(registry, registry_name).names()]
     if value in known:
@@ -513,9 +513,8 @@ def validate_config(
     except ValidationError as error:
         details = error.errors(include_url=False)
         raise ConfigError(describe(RunConfig, details, source, origins)) from None
-    from topics.preflight import check_metrics  # imports umap/hdbscan only for non-defaults
-
-    check_metrics(config, source, origins)
+    # Metric names the libraries accept are checked by topics.preflight (the schema imports
+    # no library and nothing of the pipeline).
     return config
 
 

@@ -8,13 +8,14 @@ wrong place).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel
+
+from topics.common import did_you_mean
 
 #: Key path (as given in an override) → how the user gave it, e.g. ``"--set run.seed=x"``.
 Origins = Mapping[tuple[str, ...], str]
@@ -155,8 +156,9 @@ def describe(
     given = first.get("input")
     if first["type"] == "extra_forbidden":
         allowed = allowed_keys(model, loc[:-1])
-        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-        hint = f" Did you mean '{'.'.join([*map(str, loc[:-1]), close[0]])}'?" if close else ""
+        # The hint names the whole dotted key: " Did you mean 'hdbscan.min_cluster_size'?"
+        parent = "".join(f"{part}." for part in loc[:-1])
+        hint = did_you_mean(loc[-1], allowed).replace(" '", f" '{parent}", 1)
         return f"{prefix}Unknown key '{dotted}'.{hint} Valid keys here: {', '.join(allowed)}."
     branches = [d for d in details if plain_loc(d) == loc]
     accepts = " or ".join(

@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from topics.common import OUTLIER
 from topics.represent.labels import DISTINCTIVE_RATIO, GroupLabeler
 
-OUTLIER = -1
 #: Overview size range (issue 10: "roughly 5-30 groups for any corpus of 1k+ documents").
 OVERVIEW_RANGE = (5, 30)
 #: A coarser layer is added between two layers whose counts differ by more than this factor.

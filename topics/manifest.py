@@ -9,13 +9,13 @@ from __future__ import annotations
 import platform
 import resource
 import sys
-from collections import Counter
 from datetime import datetime
 from importlib import metadata
 from typing import Any
 
 from topics.cluster.umap_stage import effective_neighbors
 from topics.config import RunConfig, config_to_dict
+from topics.counts import language_counts, topic_languages
 from topics.diagnostics import LanguageSplit
 from topics.types import Clusters, Corpus, Topics
 
@@ -100,11 +100,6 @@ def build_manifest(
         JSON-able: ``run, config, versions, counts, languages, topic_languages, metrics,
         settings, warnings, diagnostics``.
     """
-    langs = Counter(corpus.langs)
-    topic_languages: dict[str, dict[str, int]] = {}
-    for topic, lang in zip(topics.assignments.tolist(), corpus.langs, strict=True):
-        bucket = topic_languages.setdefault(str(topic), {})
-        bucket[lang] = bucket.get(lang, 0) + 1
     return {
         "run": {
             "name": config.run.name,
@@ -122,8 +117,8 @@ def build_manifest(
             "topics": int(len(set(topics.assignments.tolist()) - {-1})),
             "outliers": int((topics.assignments == -1).sum()),
         },
-        "languages": {lang: int(langs.get(lang, 0)) for lang in ("zh", "en", "other")},
-        "topic_languages": topic_languages,
+        "languages": language_counts(corpus.langs),
+        "topic_languages": topic_languages(topics.assignments, corpus.langs),
         "metrics": metrics,
         "settings": key_settings(config, clusters),
         "warnings": list(warnings),

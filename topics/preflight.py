@@ -16,15 +16,18 @@ import functools
 import re
 import tempfile
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from topics.common import did_you_mean
 from topics.config import HdbscanSection, RunConfig, UmapSection, override_origins
 from topics.config_errors import Origins, where
 from topics.errors import ConfigError, TopicsError
-from topics.registry import did_you_mean, embedders, part_with
+from topics.registry import embedders, part_with
 
 __all__ = [
+    "Checked",
     "build_embedder",
     "check_metrics",
     "hdbscan_metric_problem",
@@ -33,12 +36,21 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True)
+class Checked:
+    """A config that passed :func:`preflight`, with the embedder it built (the run's own:
+    it is built once per run and handed to every stage that embeds)."""
+
+    config: RunConfig
+    embedder: Any
+
+
 def preflight(
     config: RunConfig,
     source: Path | None = None,
     overrides: list[str] | None = None,
     corpus_source: str = "corpus.paths",
-) -> None:
+) -> Checked:
     """Raise a one-line ConfigError/InputError when ``config`` cannot run; return otherwise.
 
     Checks, in order: the embedding backend and its settings (combined components and weights,
@@ -57,9 +69,15 @@ def preflight(
     corpus_source:
         What ``corpus.paths`` is called in an error about a missing or unreadable input
         (``topics assign`` names its FILES argument).
+
+    Returns
+    -------
+    Checked
+        The config and its built embedder.
     """
+    check_metrics(config, source, override_origins(overrides or []))
     try:
-        _check(config, corpus_source)
+        return Checked(config, _check(config, corpus_source))
     except TopicsError as error:
         key = _KEY_IN_MESSAGE.match(str(error))
         if key and (source is not None or overrides):
@@ -72,7 +90,7 @@ def preflight(
 _KEY_IN_MESSAGE = re.compile(r"The '([a-z_]+(?:\.[a-z_]+)+)' parameter|([a-z_]+(?:\.[a-z_]+)+): ")
 
 
-def _check(config: RunConfig, corpus_source: str) -> None:
+def _check(config: RunConfig, corpus_source: str) -> Any:
     embedder = build_embedder(config)
     for part in [embedder, *(getattr(embedder, "components", None) or [])]:
         check = getattr(part, "check_available", None)
@@ -97,6 +115,7 @@ def _check(config: RunConfig, corpus_source: str) -> None:
         from topics.engine import require_distributed
 
         require_distributed()  # the extra is there; the cluster itself is reached on first use
+    return embedder
 
 
 def build_embedder(config: RunConfig) -> Any:
@@ -137,9 +156,9 @@ def check_writable_dir(key: str, value: str) -> None:
 def check_metrics(config: RunConfig, source: Path | None, origins: Origins | None) -> None:
     """Refuse metric names umap-learn / hdbscan would reject only after the embedding stage.
 
-    Called by :func:`topics.config.validate_config`. The defaults are known good (a test checks
-    them against the libraries), so the libraries (seconds to import) are consulted only for a
-    metric the user chose.
+    Called by :func:`preflight` (the schema stays free of library imports). The defaults are
+    known good (a test checks them against the libraries), so the libraries (seconds to
+    import) are consulted only for a metric the user chose.
     """
     problems = {}
     if config.umap.metric != UmapSection.model_fields["metric"].default:

@@ -12,11 +12,11 @@ pipeline asks "can this embedder embed words?" instead of comparing backend name
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
+from topics.common import did_you_mean
 from topics.errors import ConfigError
 
 FactoryT = TypeVar("FactoryT", bound=Callable[..., Any])
@@ -86,12 +86,6 @@ class Registry(Generic[FactoryT]):
     def __contains__(self, name: object) -> bool:
         self.load()
         return name in self._factories
-
-
-def did_you_mean(name: str, known: Iterable[str]) -> str:
-    """`` Did you mean 'x'?`` for the closest of ``known`` to ``name``, or ``""``."""
-    close = difflib.get_close_matches(str(name), list(known), n=1)
-    return f" Did you mean '{close[0]}'?" if close else ""
 
 
 def unknown_choice(key: str, name: str, known: list[str]) -> str:

@@ -17,9 +17,10 @@ import pytest
 
 from tests.conftest import ROOT, held_out_pairs, make_config, write_documents
 from tests.report.test_report_build import data_blocks
-from topics.assign.feed import assign_documents, read_manifest
+from topics.assign.feed import assign_documents
 from topics.errors import InputError
 from topics.pipeline import run_pipeline
+from topics.run_folder.read import read_manifest
 
 
 def digest(folder: Path) -> dict[str, str]:
@@ -154,9 +155,10 @@ def test_assign_writes_documents_a_row_group_at_a_time(
     """The run's rows are streamed into the new file (never all texts in memory), twice."""
     import pyarrow.parquet as pq
 
-    from topics.outputs import files
+    from topics.run_folder import append, write
 
-    monkeypatch.setattr(files, "DOCUMENT_CHUNK", 64)
+    monkeypatch.setattr(write, "DOCUMENT_CHUNK", 64)
+    monkeypatch.setattr(append, "DOCUMENT_CHUNK", 64)
     tmp, _ = feed_run
     run_dir = fresh_copy(feed_run, tmp_path)
     before = pd.read_parquet(run_dir / "documents.parquet")
@@ -309,3 +311,79 @@ def test_a_damaged_run_file_is_named_by_report_and_assign(
         assert lines[0].startswith(f"error: {run_dir / name}: damaged run file (")
         assert reason in lines[0]
         assert digest(run_dir) == before
+
+
+def _start_assign(run_dir: Path, corpus: Path, cache: Path, *extra: str) -> subprocess.Popen:
+    env = os.environ | {"COLUMNS": "200", "NO_COLOR": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "topics", "assign", str(run_dir), str(corpus), "--quiet"]
+        + ["--set", f"cache.dir={cache}", *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def test_two_assigns_at_once_keep_every_row_of_both(feed_run, pairs, tmp_path: Path) -> None:
+    """Two feeds into one run folder at the same time: before the run folder's lock, both
+    printed 'assigned N document(s)' and exited 0, but the second swap replaced the folder
+    the first had just written and its rows were lost."""
+    tmp, _ = feed_run
+    run_dir = fresh_copy(feed_run, tmp_path)
+    before = pd.read_parquet(run_dir / "documents.parquet")
+    english = [{"id": f"{p['id']}#en", "abstract": p["en"]} for p in pairs]
+    first = write_documents(tmp_path / "first.jsonl", english[100:150])
+    second = write_documents(tmp_path / "second.jsonl", english[150:200])
+    runs = [_start_assign(run_dir, path, tmp / "cache") for path in (first, second)]
+    for process in runs:
+        _, stderr = process.communicate(timeout=600)
+        assert process.returncode == 0, stderr[-2000:]
+    after = pd.read_parquet(run_dir / "documents.parquet")
+    wanted = {f"{p['id']}#en" for p in pairs[100:200]}
+    assert wanted <= set(after["id"]) and len(after) == len(before) + 100
+    manifest = read_manifest(run_dir)
+    assert [entry["added"] for entry in manifest["assignments"]] == [50, 50]
+    assert manifest["counts"]["documents"] == len(after)
+    assert np.load(run_dir / "map2d.npy").shape == (len(after), 2)
+    assert not list(run_dir.parent.glob(".*")), "lock or temporary files left beside the run"
+
+
+def test_no_wait_fails_in_one_line_while_another_process_changes_the_run(
+    feed_run, tmp_path: Path
+) -> None:
+    from topics.run_folder import run_lock
+
+    tmp, _ = feed_run
+    run_dir = fresh_copy(feed_run, tmp_path)
+    corpus = write_documents(tmp_path / "new.jsonl", [{"id": "n1", "abstract": "x" * 50}])
+    with run_lock(run_dir.parent, run_dir.name):
+        process = _start_assign(run_dir, corpus, tmp / "cache", "--no-wait")
+        _, stderr = process.communicate(timeout=600)
+    assert process.returncode == 2
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "being changed by another process" in lines[0], stderr
+
+
+def test_predict_gives_the_topics_assign_gives_and_leaves_the_folder_alone(
+    feed_run, pairs, tmp_path: Path
+) -> None:
+    from topics import Run
+
+    tmp, _ = feed_run
+    run_dir = fresh_copy(feed_run, tmp_path)
+    untouched = digest(run_dir)
+    english = [{"id": f"{p['id']}#en", "abstract": p["en"]} for p in pairs[100:140]]
+    cache = [f"cache.dir={tmp / 'cache'}"]
+    run = Run.load(run_dir)
+    predicted = run.predict(english, cache)
+    assert digest(run_dir) == untouched
+    assert predicted["id"].tolist() == [record["id"] for record in english]
+    added = run.assign(english, cache)
+    merged = predicted.merge(added[["id", "topic"]], on="id", suffixes=("", "_assigned"))
+    assert len(merged) == 40 and (merged["topic"] == merged["topic_assigned"]).all()
+    # Most translations land with their partner (the fast preset keeps 89% of pairs together).
+    documents = run.documents.set_index("id")["topic"]
+    partners = documents.loc[[f"{p['id']}#zh" for p in pairs[100:140]]].to_numpy()
+    assert (predicted["topic"].to_numpy() == partners).mean() > 0.6
+    assert predicted["share"].between(0, 1).all() and not predicted["novel"].all()

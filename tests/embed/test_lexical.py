@@ -10,9 +10,10 @@ import pytest
 
 from tests.conftest import ROOT, held_out_pairs, make_config, write_documents
 from topics.assign.feed import assign_documents
+from topics.common import MINORITY_SHARE
 from topics.config import EmbeddingSection
 from topics.embed.base import make_embedder
-from topics.embed.lexical import MONOLINGUAL_SHARE, choose_lexical
+from topics.embed.lexical import choose_lexical
 from topics.embed.tfidf import LexicalModel, fit_lexical
 from topics.errors import ConfigError
 from topics.pipeline import run_pipeline
@@ -24,7 +25,7 @@ def _choice(langs: list[str], **settings: str):  # noqa: ANN202 (LexicalChoice)
 
 
 def test_auto_adds_the_block_to_one_language_corpora_only() -> None:
-    share = int(MONOLINGUAL_SHARE * 100)
+    share = int(round((1 - MINORITY_SHARE) * 100))
     assert _choice(["en"] * share + ["zh"] * (100 - share)).used
     assert _choice(["zh"] * 100).used
     mixed = _choice(["en"] * (share - 1) + ["zh"] * (101 - share))

@@ -14,8 +14,9 @@ import numpy as np
 from topics.assign.knn import Neighbours, nearest_rows, place, vote
 from topics.cache import digest
 from topics.cluster.hdbscan_stage import resolve_min_cluster_size
-from topics.config import HdbscanSection
+from topics.config import HdbscanSection, RunConfig
 from topics.engine import LOCAL, Engine
+from topics.errors import ConfigError
 from topics.scratch import take_rows
 from topics.types import Clusters, Embeddings, Reduced
 
@@ -128,3 +129,27 @@ def spread_reduced(reduced: Reduced, core_labels: np.ndarray, assigned: Spread) 
         reducer=reduced.reducer,
         from_cache=reduced.from_cache,
     )
+
+
+def check_fit_sample(config: RunConfig, n_documents: int) -> None:
+    """Refuse, before embedding, a setting that needs HDBSCAN on every document."""
+    sample = config.cluster.fit_sample
+    if (
+        sample is not None
+        and n_documents > sample
+        and config.topics.outliers.strategy == "probabilities"
+    ):
+        raise ConfigError(
+            "The 'topics.outliers.strategy' parameter 'probabilities' needs HDBSCAN's soft "
+            f"clustering of every document, but the corpus has {n_documents} documents and "
+            f"cluster.fit_sample is {config.cluster.fit_sample}. Use another strategy or set "
+            "cluster.fit_sample: null. Got 'probabilities' instead."
+        )
+
+
+def fitted_hdbscan(
+    section: HdbscanSection, n_documents: int, core: np.ndarray | None
+) -> HdbscanSection:
+    """The HDBSCAN settings for the documents UMAP and HDBSCAN see: the run's own, or scaled
+    to the core (:func:`core_hdbscan`)."""
+    return section if core is None else core_hdbscan(section, n_documents, len(core))

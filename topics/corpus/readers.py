@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import difflib
 import gzip
 import io
 import json
@@ -46,6 +45,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
+from topics.common import did_you_mean
 from topics.config import FieldsSection
 from topics.errors import InputError
 from topics.registry import readers
@@ -124,14 +124,6 @@ def _key_list(keys: Iterable[object], limit: int = 20) -> str:
     shown = [_short(key) for key in keys]
     more = f", … ({len(shown) - limit} more)" if len(shown) > limit else ""
     return (", ".join(shown[:limit]) or "none") + more
-
-
-def _did_you_mean(wanted: str, found: Iterable[object]) -> str:
-    names = [str(key) for key in found]
-    lowered = {name.lower(): name for name in names}
-    close = [lowered[wanted.lower()]] if wanted.lower() in lowered else []
-    close = close or difflib.get_close_matches(wanted, names, n=1)
-    return f" Did you mean '{_short(close[0])}'?" if close else ""
 
 
 def _first_bad_utf8_line(path: Path) -> tuple[int, int, str]:
@@ -374,7 +366,7 @@ def read_jsonl(path: Path, fields: FieldsSection) -> Iterator[RawRecord]:
             if fields.text not in values:
                 raise InputError(
                     f"{where}: record has no '{_short(fields.text)}' field (corpus.fields.text); "
-                    f"found keys: {_key_list(values)}.{_did_you_mean(fields.text, values)} "
+                    f"found keys: {_key_list(values)}.{did_you_mean(fields.text, values)} "
                     "Set corpus.fields.text to the right key."
                 )
             yield _record(values, fields, where, f"{file_stem(path)}:{number}")
@@ -415,7 +407,7 @@ def read_csv(path: Path, fields: FieldsSection) -> Iterator[RawRecord]:
             if fields.text not in columns:
                 raise InputError(
                     f"{path}:1: no '{_short(fields.text)}' column (corpus.fields.text); found "
-                    f"columns: {_key_list(columns)}.{_did_you_mean(fields.text, columns)} "
+                    f"columns: {_key_list(columns)}.{did_you_mean(fields.text, columns)} "
                     "Set corpus.fields.text to the right column."
                 )
             stem = file_stem(path)
@@ -472,7 +464,7 @@ def read_parquet(path: Path, fields: FieldsSection) -> Iterator[RawRecord]:
     if fields.text not in columns:
         raise InputError(
             f"{path}: no '{_short(fields.text)}' column (corpus.fields.text); found columns: "
-            f"{_key_list(columns)}.{_did_you_mean(fields.text, columns)} "
+            f"{_key_list(columns)}.{did_you_mean(fields.text, columns)} "
             "Set corpus.fields.text to the right column."
         )
     wanted = [

@@ -26,7 +26,7 @@ from topics.crosslingual.duplicates import (
 from topics.errors import ConfigError
 from topics.registry import part_with
 from topics.scratch import take_rows
-from topics.types import Corpus, Embeddings
+from topics.types import Clusters, Corpus, Embeddings
 
 
 @dataclass(frozen=True)
@@ -123,3 +123,13 @@ def align_labels(corpus: Corpus, labels: np.ndarray) -> np.ndarray:
     if not corpus.translation_duplicates or corpus.duplicate_of is None:
         return np.asarray(labels)
     return align_translation_labels(labels, corpus.ids, corpus.duplicate_of)
+
+
+def align_clusters(corpus: Corpus, clusters: Clusters, note: dict[str, str]) -> Clusters:
+    """Detected translation pairs in one cluster; ``found`` keeps the labels as clustered."""
+    if not corpus.translation_duplicates:
+        return clusters
+    aligned = align_labels(corpus, clusters.labels)
+    note["text"] += f"; {int((aligned != clusters.labels).sum())} translation(s) aligned"
+    found = clusters.labels if clusters.found is None else clusters.found
+    return replace(clusters, labels=aligned, found=found)

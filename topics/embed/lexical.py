@@ -2,12 +2,11 @@
 
 A multilingual embedder puts a Chinese abstract next to its English translation, which is what
 a mixed corpus needs; on a corpus in one language that gift is unused, and the words the
-abstracts share carry topic signal the sentence encoder smooths away. Measured on the full
-bench corpora (``bench/layers.py``, fine-topic NMI against the labels, ``fast`` / ``default``):
-CSL .483 → .493 / .491 → .493, OHSUMED .250 → .308 / .251 → .312, arXiv archives .364 → .412 /
-.331 → .410; on a mixed corpus a TF-IDF block splits topics by language (ChinaXiv pairs in one
-topic: 0.4%). So ``auto`` adds it when one language holds at least :data:`MONOLINGUAL_SHARE` of
-the documents, known right after loading.
+abstracts share carry topic signal the sentence encoder smooths away: it lifts fine-topic NMI
+on every one-language bench corpus with both presets (``bench/results/layers_fast.md``,
+``layers_default.md``), while on a mixed corpus it splits topics by language (ChinaXiv pairs
+in one topic: ``bench/results/crosslingual.md``). So ``auto`` adds it when one language
+holds at least ``1 - topics.common.MINORITY_SHARE`` of the documents, known right after loading.
 
 The block is fitted on the run's corpus (cached per corpus) and kept as plain arrays
 (:class:`topics.embed.tfidf.LexicalModel`) in the run's ``assign/`` folder, so ``topics assign``
@@ -24,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from topics.cache import ArrayCache, digest
+from topics.common import is_one_language
 from topics.config import EmbeddingSection
 from topics.embed.combined import combine_blocks, combine_in_blocks
 from topics.embed.tfidf import LexicalModel, TfidfEmbedder, fit_lexical
@@ -32,9 +32,6 @@ from topics.errors import ConfigError
 from topics.registry import capable
 from topics.types import Corpus, Embeddings
 
-#: ``auto`` adds the block when one language holds at least this share of the documents (the
-#: same 10% that makes ``topics.label_language: auto`` label in both languages).
-MONOLINGUAL_SHARE = 0.9
 #: Weight of the lexical block next to the embedder's (both unit length; measured at 1).
 LEXICAL_WEIGHT = 1.0
 
@@ -71,7 +68,7 @@ def choose_lexical(section: EmbeddingSection, embedder: Any, langs: list[str]) -
     shares = {str(v): float(c) / max(1, len(langs)) for v, c in zip(values, counts, strict=True)}
     top = max(shares, key=lambda lang: shares[lang], default="")
     listed = ", ".join(f"{lang} {share:.0%}" for lang, share in sorted(shares.items()))
-    if top and shares[top] >= MONOLINGUAL_SHARE:
+    if top and is_one_language(shares):  # topics.common: one rule with the labels' language
         return LexicalChoice(True, f"one language: {listed}")
     return LexicalChoice(False, f"mixed languages: {listed}")
 

@@ -38,16 +38,23 @@ def scratch_folder(config: RunConfig) -> Path:
 
 
 def embed_corpus(
-    corpus: Corpus, config: RunConfig, progress: Progress, engine: Engine = LOCAL
+    corpus: Corpus,
+    config: RunConfig,
+    progress: Progress,
+    engine: Engine = LOCAL,
+    embedder: Any = None,
 ) -> Embeddings:
     """Document vectors from the cache where present; only the misses are embedded.
+
+    ``embedder`` is the run's (built once by :func:`topics.preflight.preflight`); ``None``
+    builds the one ``config.embedding`` names.
 
     Backends fitted on the whole corpus (TF-IDF) are cached per corpus instead of per document,
     since adding one document changes every vector. A combined backend takes each component's
     block from that component's own cache.
     """
     root = cache_root(config)
-    embedder = make_embedder(config.embedding, root)
+    embedder = embedder if embedder is not None else make_embedder(config.embedding, root)
     vectors, fingerprint, computed = cached_vectors(
         embedder,
         config.embedding,
@@ -162,7 +169,11 @@ def embed_partition(
 
 
 def translation_vectors(
-    corpus: Corpus, embeddings: Embeddings, config: RunConfig, engine: Engine = LOCAL
+    corpus: Corpus,
+    embeddings: Embeddings,
+    config: RunConfig,
+    engine: Engine = LOCAL,
+    embedder: Any = None,
 ) -> tuple[np.ndarray | None, float | None]:
     """``(vectors, threshold)`` for translation detection, ``(None, None)`` when the run has none.
 
@@ -172,7 +183,7 @@ def translation_vectors(
     if not {"zh", "en"} <= set(corpus.langs):
         return None, None  # nothing to pair: spare a combined run the second read of USE shards
     root = cache_root(config)
-    embedder = make_embedder(config.embedding, root)
+    embedder = embedder if embedder is not None else make_embedder(config.embedding, root)
     detector = translation_detector(embedder)
     if detector is None:
         return None, None
@@ -194,3 +205,16 @@ def translation_vectors(
         allocator(scratch_folder(config)),
     )
     return vectors, detector.threshold
+
+
+def word_embedder(config: RunConfig, embedder: Any) -> Any:
+    """Embedder for candidate words when a representation model needs one: the run's own
+    (``embedder``) when it embeds any text."""
+    if config.topics.representation == "ctfidf":
+        return None
+    if capable(embedder, "embeds_words"):
+        return embedder
+    # Corpus-fitted or file-backed vectors cannot embed new words: use the distilled table.
+    return make_embedder(
+        config.embedding.model_copy(update={"backend": "distilled"}), cache_root(config)
+    )

@@ -27,10 +27,10 @@ import numpy as np
 from scipy import sparse
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
+from topics.common import OUTLIER
 from topics.text.stopwords import stopwords as default_stopwords
 from topics.text.tokenizer import is_junk_token
 
-OUTLIER = -1
 TopicWords = Mapping[int, Sequence[str]]
 
 

@@ -8,8 +8,6 @@ rebuilt from any finished run without the fitted model.
 from __future__ import annotations
 
 import functools
-import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,9 +15,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from topics.common import OUTLIER
 from topics.errors import InputError, reading_run_file
-
-OUTLIER = -1
+from topics.run_folder.read import (
+    read_documents,
+    read_json,
+    read_text_rows,
+    require_columns,
+    text_bytes,
+)
 
 REQUIRED_FILES = (
     "manifest.json",
@@ -155,137 +159,6 @@ class RunData:
         return name in self.documents.columns and bool(self.documents[name].notna().any())
 
 
-def read_layers(path: Path) -> pd.DataFrame | None:
-    """``layers.csv`` (optional: runs before topic layers have none); ``parent`` as Int64."""
-    if not path.is_file():
-        return None
-    table = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"parent": "Int64"})
-    expected = {"layer", "id", "parent", "size", "label"}
-    if not expected <= set(table.columns):
-        raise InputError(f"{path}: expected columns {sorted(expected)}.")
-    return table
-
-
-def split_columns(path: Path) -> tuple[list[str], list[str]]:
-    """``documents.parquet``'s columns: those read whole, and the text columns it has."""
-    import pyarrow.parquet as pq
-
-    names = pq.read_schema(path).names
-    return [c for c in names if c not in TEXT_COLUMNS], [c for c in TEXT_COLUMNS if c in names]
-
-
-def _row_groups(path: Path, columns: list[str]) -> Iterator[tuple[int, Any]]:
-    """``(first row, table)`` of each row group's ``columns``, one row group in memory at a time.
-
-    Arrow's memory pool keeps what it freed (a million abstracts' texts, streamed in batches,
-    left the process 1 GB larger): it is handed back after each row group.
-    """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    start = 0
-    with pq.ParquetFile(path) as file:
-        for group in range(file.num_row_groups):
-            table = file.read_row_group(group, columns=columns, use_threads=False)
-            yield start, table
-            start += table.num_rows
-            del table
-            pa.default_memory_pool().release_unused()
-
-
-def text_bytes(path: Path) -> np.ndarray:
-    """UTF-8 bytes of each document's title and text, row group by row group (missing counts 0)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    _, columns = split_columns(path)
-    if not columns:
-        return np.zeros(pq.ParquetFile(path).metadata.num_rows, dtype=np.int64)
-    parts = []
-    for _, table in _row_groups(path, columns):
-        sizes = np.zeros(table.num_rows, dtype=np.int64)
-        for column in table.columns:
-            if pa.types.is_null(column.type):  # a column with no value at all
-                continue
-            if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-                column = pc.cast(column, pa.string())
-            lengths = pc.fill_null(pc.binary_length(column), 0)
-            sizes += lengths.to_numpy().astype(np.int64)
-        parts.append(sizes)
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-
-
-def read_text_rows(path: Path, rows: np.ndarray) -> dict[str, list[Any]]:
-    """The text columns of ``documents.parquet`` at ``rows`` (sorted), row group by row group."""
-    _, columns = split_columns(path)
-    rows = np.asarray(rows, dtype=np.int64)
-    found: dict[str, list[Any]] = {column: [] for column in columns}
-    if not columns:
-        return found
-    for start, table in _row_groups(path, columns):
-        inside = rows[(rows >= start) & (rows < start + table.num_rows)] - start
-        if inside.size:
-            taken = table.take(inside)
-            for column in columns:
-                found[column].extend(taken.column(column).to_pylist())
-    return found
-
-
-def _read_documents(path: Path) -> pd.DataFrame:
-    """``documents.parquet`` without its text columns; repeated strings as categories.
-
-    Language, ``assigned_by``, labels, dates and assignment times repeat a few values over
-    every row: read dictionary-encoded they become pandas categoricals (compared, grouped and
-    iterated like strings). At 1M rows that took the page build's peak from +291 to +190 MB.
-    """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    whole, _ = split_columns(path)
-    schema = pq.read_schema(path)
-    repeated = [
-        name
-        for name in whole
-        if name != "id"
-        and (
-            pa.types.is_string(schema.field(name).type)
-            or pa.types.is_large_string(schema.field(name).type)
-        )
-    ]
-    table = pq.read_table(path, columns=whole, read_dictionary=repeated, use_threads=False)
-    documents = table.to_pandas()
-    del table
-    pa.default_memory_pool().release_unused()
-    return documents
-
-
-def require_columns(path: Path, documents: pd.DataFrame, columns: tuple[str, ...]) -> None:
-    """One line naming ``documents.parquet`` when it lacks a column every run writes."""
-    absent = [column for column in columns if column not in documents.columns]
-    if absent:
-        raise InputError(f"{path}: damaged run file (no column {', '.join(absent)}).")
-
-
-def read_map(path: Path, n_documents: int) -> np.ndarray:
-    """A run's ``map2d.npy``: one 2-D point per document, or one line naming the file."""
-    with reading_run_file(path):
-        map2d = np.load(path, allow_pickle=False)
-    if map2d.shape != (n_documents, 2):
-        raise InputError(
-            f"{path}: damaged run file ({map2d.shape} array, expected ({n_documents}, 2): one "
-            "point per document of documents.parquet)."
-        )
-    return map2d
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: not valid UTF-8 JSON ({error}).") from None
-
-
 def load_run(run_dir: Path) -> RunData:
     """Read a run folder into :class:`RunData`.
 
@@ -305,37 +178,28 @@ def load_run(run_dir: Path) -> RunData:
         When a contract file is missing or unreadable, or the map rows do not match the
         documents.
     """
+    from topics.run_folder import RunFolder, layout
+
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise InputError(f"Run folder '{run_dir}' does not exist.")
-    missing = [name for name in REQUIRED_FILES if not (run_dir / name).is_file()]
-    if missing:
-        raise InputError(
-            f"Run folder '{run_dir}' is incomplete: missing {', '.join(missing)} "
-            "(expected the files a finished 'topics run' writes)."
-        )
-    manifest = _read_json(run_dir / "manifest.json")
-    with reading_run_file(run_dir / "topics.csv"):
-        # keep_default_na=False: a topic word like "nan" or "null" must stay a word.
-        topics = pd.read_csv(run_dir / "topics.csv", keep_default_na=False, na_values=[])
-        if "topic" not in topics.columns or "size" not in topics.columns:
-            raise InputError(f"{run_dir / 'topics.csv'}: expected columns 'topic' and 'size'.")
-        topics["topic"] = topics["topic"].astype(int)
-        topics["size"] = topics["size"].astype(int)
-    words_file = _read_json(run_dir / "topic_words.json")
+    folder = RunFolder(run_dir)
+    folder.require(*layout.REQUIRED_FILES)
+    manifest = read_json(run_dir / "manifest.json")
+    topics = folder.topics()
+    words_file = read_json(run_dir / "topic_words.json")
     with reading_run_file(run_dir / "topic_words.json"):
         topic_words = {int(entry["topic"]): entry for entry in words_file.get("topics", [])}
     with reading_run_file(run_dir / "documents.parquet"):
-        documents = _read_documents(run_dir / "documents.parquet")
+        documents = read_documents(run_dir / "documents.parquet")
         document_text_bytes = text_bytes(run_dir / "documents.parquet")
     require_columns(run_dir / "documents.parquet", documents, ("id", "topic"))
-    map2d = read_map(run_dir / "map2d.npy", len(documents))
+    map2d = folder.map2d(len(documents))
     with reading_run_file(run_dir / "topic_vectors.npy"):
         topic_vectors = np.load(run_dir / "topic_vectors.npy", allow_pickle=False)
     if topic_vectors.ndim != 2:
         topic_vectors = topic_vectors.reshape(0, 1)
-    with reading_run_file(run_dir / "layers.csv"):
-        layers = read_layers(run_dir / "layers.csv")
+    layers = folder.layers()
     return RunData(
         run_dir=run_dir,
         manifest=manifest,

@@ -8,7 +8,6 @@ representation models, outlier reduction and topic reduction.
 
 from __future__ import annotations
 
-import logging
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from topics.common import quiet_logger
 from topics.config import TopicsSection
 from topics.engine import LOCAL, Engine
 from topics.represent.labels import GroupLabeler
@@ -56,37 +56,6 @@ __all__ = [
 
 # Topic diversity is defined over each topic's top 25 words, so that many are always computed.
 DIVERSITY_WORDS = 25
-
-
-class _AtLeast(logging.Filter):
-    """Let through only records at ``level`` or above."""
-
-    def __init__(self, level: int) -> None:
-        super().__init__()
-        self.level = level
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno >= self.level
-
-
-@contextmanager
-def quiet_logger(name: str, level: int = logging.ERROR) -> Iterator[None]:
-    """Drop one logger's records below ``level`` during a block; keep its level as it was.
-
-    BERTopic logs expected steps as warnings (custom assignments after outlier reduction) and
-    sets its logger's level for the whole process when it is imported and when a model is
-    built. A filter (which BERTopic does not touch) silences our calls only, and the level the
-    logger had before the block is put back afterwards.
-    """
-    target = logging.getLogger(name)
-    previous = target.level
-    below = _AtLeast(level)
-    target.addFilter(below)
-    try:
-        yield
-    finally:
-        target.removeFilter(below)
-        target.setLevel(previous)
 
 
 @contextmanager

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from topics.common import is_both_languages
 from topics.text.han import HAN as _HAN
 
 #: A label word's in-topic document frequency must reach this multiple of its corpus frequency.
@@ -31,8 +32,6 @@ PHRASE_SHARE = {"en": 0.3, "zh": 0.5}
 LONGER_PHRASE_SHARE = 0.6
 #: Phrases ranked per group and language, among which a label word may find its phrase.
 PHRASE_CANDIDATES = 30
-#: ``auto`` labels in both languages when each holds at least this share of the corpus.
-BOTH_LANGUAGES_SHARE = 0.10
 
 
 class WordFrequencies:
@@ -201,10 +200,9 @@ def resolve_label_language(setting: str, shares: dict[str, float]) -> str:
     """``en``, ``zh`` or ``both`` for ``topics.label_language`` on a corpus with ``shares``."""
     if setting != "auto":
         return setting
-    zh, en = shares.get("zh", 0.0), shares.get("en", 0.0)
-    if zh >= BOTH_LANGUAGES_SHARE and en >= BOTH_LANGUAGES_SHARE:
+    if is_both_languages(shares):  # topics.common: one rule with the lexical block's
         return "both"
-    return "zh" if zh > en else "en"
+    return "zh" if shares.get("zh", 0.0) > shares.get("en", 0.0) else "en"
 
 
 def combine(label_en: str, label_zh: str, language: str) -> str:

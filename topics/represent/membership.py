@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-OUTLIER = -1
+from topics.common import OUTLIER
 
 
 def cluster_topics(labels: np.ndarray, topics: np.ndarray) -> dict[int, int]:

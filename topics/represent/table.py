@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from topics.common import OUTLIER
+from topics.counts import topic_sizes
 from topics.scratch import take_rows
 from topics.types import Corpus
 
-OUTLIER = -1
 REPRESENTATIVE_DOCUMENTS = 5
 # Rows per block when a per-document sparse product is computed: bounds the temporary arrays
 # whatever the corpus size.
@@ -209,13 +210,7 @@ def topic_table(
         Columns ``topic, size, label, words, share_zh, share_en, label_en, words_en,
         label_zh, words_zh``.
     """
-    langs = np.asarray(corpus.langs)
-    frame = pd.DataFrame(
-        {"topic": np.asarray(assignments), "zh": langs == "zh", "en": langs == "en"}
-    )
-    stats = frame.groupby("topic", sort=True).agg(
-        size=("zh", "size"), share_zh=("zh", "mean"), share_en=("en", "mean")
-    )
+    stats = topic_sizes(assignments, corpus.langs)
     rows = []
     for topic, size, share_zh, share_en in stats.itertuples():
         topic = int(topic)
@@ -226,8 +221,8 @@ def topic_table(
             if topic == OUTLIER
             else join_label(words.get(topic, []), label_words),
             "words": " | ".join(w for w, _ in words.get(topic, [])[:top_n]),
-            "share_zh": round(float(share_zh), 4),
-            "share_en": round(float(share_en), 4),
+            "share_zh": float(share_zh),
+            "share_en": float(share_en),
         }
         for lang in ("en", "zh"):
             lang_words = per_language.get(lang, {}).get(topic, []) if topic != OUTLIER else []

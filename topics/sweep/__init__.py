@@ -12,13 +12,15 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from topics.config import RunConfig
 from topics.engine import Engine
-from topics.outputs import atomic_run_folder
+from topics.run_folder import atomic_run_folder
+
+if TYPE_CHECKING:
+    from topics.preflight import Checked
 from topics.sweep.spec import SweepSpec, load_sweep, trial_config
 
 __all__ = ["SweepResult", "rank_trials", "run_sweep"]
@@ -65,12 +67,13 @@ def rank_trials(trials: list[dict[str, Any]], spec: SweepSpec) -> list[dict[str,
 
 
 def _trial(
-    config: RunConfig, settings: dict[str, Any], report: bool, engine: Engine
+    checked: Checked, settings: dict[str, Any], report: bool, engine: Engine
 ) -> dict[str, Any]:
     """Run one trial on the sweep's engine; its row of ``trials.json``."""
     from topics.pipeline import run_pipeline
 
-    result = run_pipeline(config, engine=engine)
+    config = checked.config
+    result = run_pipeline(config, engine=engine, checked=checked)
     return {
         "trial": config.run.name,
         "settings": settings,
@@ -113,8 +116,7 @@ def run_sweep(
             config = config.model_copy(
                 update={"output": config.output.model_copy(update={"report": False})}
             )
-        preflight(config)  # every trial checked before the first one runs
-        configs.append(config)
+        configs.append(preflight(config))  # every trial checked before the first one runs
     trials: list[dict[str, Any]] = []
     # One engine for every trial (the base config's engine section): with engine.kind dask,
     # one LocalCluster for the sweep, not one per trial.

@@ -33,8 +33,8 @@ def _known_metric(name: str, role: str = "value") -> str:
 
     ``role`` is ``"value"`` for the objective's metric, ``"key"`` for a constraint's key.
     """
+    from topics.common import did_you_mean
     from topics.evaluate.metrics import METRIC_NAMES
-    from topics.registry import did_you_mean
 
     if name in METRIC_NAMES:
         return name

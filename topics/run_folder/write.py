@@ -1,14 +1,32 @@
-"""The files of a run folder (see the README's "Run folder" section for the contract)."""
+"""Writing a run folder's files (the README's "Run folder" section is the contract).
+
+Only :mod:`topics.run_folder` calls these: the pipeline hands a :class:`RunOutputs` to
+:meth:`topics.run_folder.RunFolder.write`.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from topics.common import quiet_logger
+from topics.run_folder.layout import (
+    ASSIGN,
+    DOCUMENT_CHUNK,
+    DOCUMENTS,
+    LAYERS,
+    MAP,
+    MODEL,
+    STRING_COLUMNS,
+    TOPIC_VECTORS,
+    TOPIC_WORDS,
+    TOPICS,
+)
 from topics.types import Corpus, Topics
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -38,12 +56,45 @@ def write_layers_csv(table: pd.DataFrame, path: Path) -> None:
     table.to_csv(path, index=False, encoding="utf-8")
 
 
-#: Rows written per Parquet row group: the text of a million abstracts is never copied whole,
-#: and a reader decoding one row group's texts holds ~20 MB of them (100k rows: ~400 MB).
-DOCUMENT_CHUNK = 20_000
-#: Columns written as strings whatever their values; the others (titles included: an
-#: all-missing title column stays untyped, as pandas writes it) are typed from their values.
-STRING_COLUMNS = ("id", "text", "lang", "assigned_by")
+def document_columns(
+    corpus: Corpus,
+    topics: np.ndarray,
+    probabilities: np.ndarray,
+    assigned_by: np.ndarray | str,
+    layers: dict[str, np.ndarray] | None = None,
+    assigned_at: str | None = None,
+) -> dict[str, Any]:
+    """The columns of ``documents.parquet`` for ``corpus``'s documents, in the file's order.
+
+    One builder for a run's rows (:func:`write_documents`) and an append's
+    (``topics assign``): ``id, title, text, lang, topic, probability, assigned_by``
+    (``assigned_at`` for appended rows), one int column per coarser layer, then ``date``,
+    ``label`` and ``duplicate_of`` where the corpus has them.
+    """
+    n = len(corpus)
+    columns: dict[str, Any] = {
+        "id": corpus.ids,
+        "title": corpus.titles,
+        "text": corpus.texts,
+        "lang": corpus.langs,
+        "topic": np.asarray(topics, dtype=np.int64),
+        "probability": np.asarray(probabilities, dtype=np.float32),
+        "assigned_by": np.full(n, assigned_by, dtype=object)
+        if isinstance(assigned_by, str)
+        else assigned_by,
+    }
+    if assigned_at is not None:
+        columns["assigned_at"] = np.full(n, assigned_at, dtype=object)
+    for column, values in (layers or {}).items():
+        columns[column] = np.asarray(values, dtype=np.int64)
+    for column, values in (
+        ("date", corpus.dates),
+        ("label", corpus.labels),
+        ("duplicate_of", corpus.duplicate_of),
+    ):
+        if values is not None:
+            columns[column] = values
+    return columns
 
 
 def write_documents(
@@ -63,24 +114,13 @@ def write_documents(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    columns: dict[str, Any] = {
-        "id": corpus.ids,
-        "title": corpus.titles,
-        "text": corpus.texts,
-        "lang": corpus.langs,
-        "topic": np.asarray(topics.assignments, dtype=np.int64),
-        "probability": np.asarray(topics.probabilities, dtype=np.float32),
-        "assigned_by": np.full(len(corpus), "fit") if assigned_by is None else assigned_by,
-    }
-    for column, values in (layers or {}).items():
-        columns[column] = np.asarray(values, dtype=np.int64)
-    for column, values in (
-        ("date", corpus.dates),
-        ("label", corpus.labels),
-        ("duplicate_of", corpus.duplicate_of),
-    ):
-        if values is not None:
-            columns[column] = values
+    columns = document_columns(
+        corpus,
+        topics.assignments,
+        topics.probabilities,
+        np.full(len(corpus), "fit") if assigned_by is None else assigned_by,
+        layers,
+    )
     # One type per column for every row group: strings as strings, the rest as a whole column
     # of them would be typed (labels may be numbers; an all-missing column is null).
     schema = pa.schema(
@@ -130,6 +170,62 @@ def _as_list(values: Any, name: str) -> Any:
     if name not in STRING_COLUMNS:
         return values
     return [None if value is None else str(value) for value in values]
+
+
+@dataclass(frozen=True)
+class RunOutputs:
+    """Everything a run writes besides its manifest, rows in the user's reading order.
+
+    Attributes
+    ----------
+    corpus, topics:
+        The documents and their topics.
+    assigned_by:
+        ``fit`` or ``vote`` per document (see :func:`write_documents`).
+    layer_columns, layer_table:
+        Each document's group per coarser layer, and every layer node (``layers.csv``).
+    map2d:
+        float32 ``(n, 2)`` map positions.
+    dimensions:
+        Width of the document vectors (for an empty ``topic_vectors.npy``).
+    save_model:
+        Write the BERTopic model (``output.save_model``).
+    assigner:
+        What ``topics assign`` needs (:class:`topics.assign.store.Assigner`), or ``None``
+        for a run whose vectors cannot be made for new documents.
+    """
+
+    corpus: Corpus
+    topics: Topics
+    assigned_by: np.ndarray
+    layer_columns: dict[str, np.ndarray]
+    layer_table: pd.DataFrame
+    map2d: np.ndarray
+    dimensions: int
+    save_model: bool = False
+    assigner: Any = None
+
+
+def write_outputs(folder: Path, outputs: RunOutputs) -> None:
+    """Every data file of a run into ``folder`` (the manifest and page come after)."""
+    write_topics_csv(outputs.topics, folder / TOPICS)
+    write_documents(
+        outputs.corpus,
+        outputs.topics,
+        folder / DOCUMENTS,
+        outputs.assigned_by,
+        outputs.layer_columns,
+    )
+    write_layers_csv(outputs.layer_table, folder / LAYERS)
+    write_topic_words(outputs.topics, folder / TOPIC_WORDS)
+    write_topic_vectors(outputs.topics, folder / TOPIC_VECTORS, outputs.dimensions)
+    np.save(folder / MAP, np.asarray(outputs.map2d, dtype=np.float32))
+    if outputs.save_model:
+        write_model(outputs.topics, folder / MODEL)
+    if outputs.assigner is not None:
+        from topics.assign.store import save_assigner
+
+        save_assigner(outputs.assigner, folder / ASSIGN)
 
 
 def write_topic_words(topics: Topics, path: Path) -> None:
@@ -183,8 +279,6 @@ def write_model(topics: Topics, folder: Path) -> bool:
     """
     if topics.model is None:
         return False
-    from topics.represent.bertopic_stage import quiet_logger
-
     # BERTopic warns that no embedding model is saved: by design, vectors come from our cache.
     # Silenced for this call only: the user's own logging setup is not ours to change.
     with quiet_logger("BERTopic"):

@@ -15,6 +15,10 @@ drops it when the writer dies, even on SIGKILL), so a concurrent run with the sa
 slow its report, never loses its folder. Swaps and repairs take a lock on the output folder
 itself, so a repair never sees another run half-way between its two renames.
 
+Changes to a finished run (``topics assign``) take :func:`run_lock` for their whole read →
+write → swap, and a run's swap takes it too, so two changes never start from the same folder
+and lose each other's rows.
+
 Two environment variables let tests SIGKILL a run inside the swap window:
 ``TOPICS_TEST_PAUSE_BEFORE_SWAP`` and ``TOPICS_TEST_PAUSE_BETWEEN_RENAMES`` (seconds to sleep).
 """
@@ -22,12 +26,18 @@ Two environment variables let tests SIGKILL a run inside the swap window:
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import os
 import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; the lock is then advisory only in name
+    fcntl = None  # type: ignore[assignment]
 
 from topics.atomic import (
     apply_default_modes,
@@ -78,7 +88,54 @@ def recover_run_folder(output_dir: Path, name: str) -> None:
 
 
 @contextlib.contextmanager
-def atomic_run_folder(output_dir: Path, name: str, key: str = "output.dir") -> Iterator[Path]:
+def run_lock(output_dir: Path, name: str, *, wait: bool = True) -> Iterator[None]:
+    """Hold the lock of run folder ``output_dir/name`` (a ``.NAME.lock`` file beside it).
+
+    The lock file is removed when the lock is released: a holder unlinks it before closing,
+    and a waiter that then gets the lock on the removed file opens the new one and waits again
+    (so no two holders ever hold locks on different files of the same name).
+
+    Raises
+    ------
+    InputError
+        With ``wait=False``, when another process holds the lock.
+    """
+    from topics.errors import InputError
+
+    path = Path(output_dir) / f".{name}.lock"
+    while True:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            if fcntl is not None:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except OSError as error:
+            os.close(descriptor)
+            if error.errno in (errno.EAGAIN, errno.EACCES):
+                raise InputError(
+                    f"Run folder '{Path(output_dir) / name}' is being changed by another process "
+                    "(topics assign or topics run); try again when it has finished, or wait for "
+                    "it (leave out --no-wait)."
+                ) from None
+            raise
+        try:
+            same = os.fstat(descriptor).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(descriptor)  # the holder before us removed this file: lock the new one
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        os.close(descriptor)
+
+
+@contextlib.contextmanager
+def atomic_run_folder(
+    output_dir: Path, name: str, key: str = "output.dir", *, locked: bool = False
+) -> Iterator[Path]:
     """Yield a temporary folder; on success it becomes ``output_dir/name``.
 
     Parameters
@@ -89,6 +146,9 @@ def atomic_run_folder(output_dir: Path, name: str, key: str = "output.dir") -> I
         Run name; the final folder is ``output_dir/name``.
     key:
         Config key of ``output_dir``, named in the error when it cannot be created.
+    locked:
+        The caller already holds :func:`run_lock` (an append); otherwise the swap takes it,
+        so a run never replaces a folder in the middle of an append.
     """
     output_dir = make_folder(Path(output_dir), key)
     final = output_dir / name
@@ -111,7 +171,8 @@ def atomic_run_folder(output_dir: Path, name: str, key: str = "output.dir") -> I
         _test_pause("BEFORE_SWAP")
         previous = output_dir / f".{name}.old-{tag}"
         trash = output_dir / f".{name}.trash-{tag}"
-        with folder_lock(output_dir):
+        swap_lock = contextlib.nullcontext() if locked else run_lock(output_dir, name)
+        with swap_lock, folder_lock(output_dir):
             if final.exists():
                 os.replace(final, previous)
             try:
