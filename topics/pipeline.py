@@ -225,8 +225,10 @@ def _run(config: RunConfig, clock: _Clock, engine: Engine, embedder: Any) -> Run
         manifest["timings"] = dict(clock.timings)
         writer.write_manifest(manifest)
         if config.output.report:
+            from topics.report import build_report
+
             with clock.stage("report"):
-                writer.write_report()
+                build_report(writer.path)
         manifest["timings"] = dict(clock.timings) | {"total": round(time.perf_counter() - began, 3)}
         manifest["peak_rss_mb"] = peak_rss_mb()
         manifest["peak_rss_mb_after"] = dict(clock.peak_rss_mb)

@@ -73,6 +73,7 @@ def assign_documents(
     InputError instead of a wait.
     """
     from topics.corpus import load_corpus
+    from topics.report import build_report
 
     with RunFolder.locked(run_dir, wait=wait) as run:
         config = run_config(run.manifest, run.path, paths, list(overrides or []))
@@ -113,7 +114,7 @@ def assign_documents(
             "skipped": skipped,
             "novel": int(found.novel.sum()),
         }
-        manifest = run.append(Appended(rows=rows, coords=found.coords, record=record))
+        manifest = run.append(Appended(rows, found.coords, record), build_page=build_report)
     return AssignResult(
         run_dir=run.path,
         added=len(new),

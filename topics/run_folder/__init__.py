@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -184,8 +184,14 @@ class RunFolder:
         with atomic_run_folder(Path(output_dir), name) as temporary:
             yield RunWriter(temporary, Path(output_dir) / name)
 
-    def append(self, appended: Appended) -> dict[str, Any]:
+    def append(
+        self, appended: Appended, build_page: Callable[[Path], Any] | None = None
+    ) -> dict[str, Any]:
         """Add documents to this run (see :mod:`.append`); returns the new manifest.
+
+        ``build_page`` rebuilds ``index.html`` in the new folder before it is swapped in
+        (:func:`topics.report.build_report`; the run folder knows files, not pages), when the
+        run has a page.
 
         Must be called on a folder opened with :meth:`locked`, so no other append or run
         changed the folder since it was read.
@@ -197,7 +203,7 @@ class RunFolder:
         _, text_columns = self.document_columns()
         map2d = self.map2d(len(documents))
         manifest = append_to_run(
-            self.path, documents, map2d, layers, self.manifest, appended, text_columns
+            self.path, documents, map2d, layers, self.manifest, appended, text_columns, build_page
         )
         self.__dict__["manifest"] = manifest
         return manifest
@@ -218,9 +224,3 @@ class RunWriter:
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         """``manifest.json`` (written again as the run finishes, with its final timings)."""
         write_manifest(manifest, self.path / layout.MANIFEST)
-
-    def write_report(self) -> Path:
-        """``index.html``, built from the files already written."""
-        from topics.report import build_report
-
-        return build_report(self.path)

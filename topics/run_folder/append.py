@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,7 @@ def append_to_run(
     manifest: dict[str, Any],
     appended: Appended,
     text_columns: list[str],
+    build_page: Callable[[Path], Any] | None = None,
 ) -> dict[str, Any]:
     """Write the run in ``run_dir`` plus ``appended`` to a new folder and swap it in.
 
@@ -95,10 +97,8 @@ def append_to_run(
             )
         np.save(folder / MAP, map2d)
         (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8")
-        if (run_dir / PAGE).exists():
-            from topics.report import build_report
-
-            build_report(folder)
+        if build_page is not None and (run_dir / PAGE).exists():
+            build_page(folder)
     return manifest
 
 
