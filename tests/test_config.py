@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from topics.config import RunConfig, apply_overrides, explain, load_config
+from topics.config import RunConfig, apply_overrides, explain, load_config, override_origins
 from topics.errors import ConfigError
 
 
@@ -170,22 +170,32 @@ def test_override_error_names_the_override_not_the_file(tmp_path: Path) -> None:
 
 
 def test_metric_typos_are_config_errors_with_a_hint(tmp_path: Path) -> None:
-    """umap.metric / hdbscan.metric typos fail at load time, not inside the library later."""
+    """umap.metric / hdbscan.metric typos fail before any work (preflight, which every run,
+    validate and sweep trial passes), not inside the library later; the schema itself imports
+    no library."""
+    from topics.preflight import check_metrics
+
+    def check(source: Path | None, overrides: list[str]) -> RunConfig:
+        config = load_config(source, overrides)
+        check_metrics(config, source, override_origins(overrides))
+        return config
+
     path = write(tmp_path, "umap:\n  metric: cosin\n")
+    assert load_config(path).umap.metric == "cosin"  # the schema takes any name
     with pytest.raises(ConfigError) as error:
-        load_config(path)
+        check(path, [])
     message = str(error.value)
     assert message.startswith(f"{path}:2: The 'umap.metric' parameter must be one of the metrics")
     assert message.endswith("Got 'cosin' instead. Did you mean 'cosine'?")
     assert "'manhattan'" in message and "\n" not in message
     with pytest.raises(ConfigError) as error:
-        load_config(None, ["hdbscan.metric=euclidian"])
+        check(None, ["hdbscan.metric=euclidian"])
     assert str(error.value).startswith("--set hdbscan.metric=euclidian: The 'hdbscan.metric'")
     assert str(error.value).endswith("Did you mean 'euclidean'?")
     # hdbscan refuses cosine with prediction data (the stage asks for it): caught here too.
     with pytest.raises(ConfigError, match="'hdbscan.metric'.*Got 'cosine'"):
-        load_config(None, ["hdbscan.metric=cosine"])
-    accepted = load_config(None, ["umap.metric=manhattan", "hdbscan.metric=manhattan"])
+        check(None, ["hdbscan.metric=cosine"])
+    accepted = check(None, ["umap.metric=manhattan", "hdbscan.metric=manhattan"])
     assert (accepted.umap.metric, accepted.hdbscan.metric) == ("manhattan", "manhattan")
 
 

@@ -85,6 +85,29 @@ def recover_run_folder(output_dir: Path, name: str) -> None:
     for temp in _siblings(output_dir, name, "tmp"):
         if not folder_in_use(temp):
             shutil.rmtree(temp, ignore_errors=True)
+    _remove_stale_lock(output_dir / f".{name}.lock")
+
+
+def _remove_stale_lock(path: Path) -> None:
+    """Remove a run lock file a killed holder left (its flock died with it, the file did not).
+
+    Locked first, then unlinked while held, as a holder does: a live holder keeps it.
+    """
+    if fcntl is None or not path.exists():
+        return
+    try:
+        descriptor = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(descriptor)  # held by a live process
+        return
+    with contextlib.suppress(FileNotFoundError):
+        if os.fstat(descriptor).st_ino == os.stat(path).st_ino:
+            os.unlink(path)
+    os.close(descriptor)
 
 
 @contextlib.contextmanager
