@@ -121,6 +121,9 @@ def compare(before: str, after: str, work: Path) -> int:
         "",
         f"{result['date']}: `{before}` vs `{after}`. ✓ = identical content.",
         "",
+        "Seconds are each run's wall clock, not a speed comparison: the later pass reuses the "
+        "earlier pass's embeddings (USE takes minutes per corpus) and may share the machine.",
+        "",
         "| run | " + " | ".join(FILES) + " | seconds before → after |",
         "|---|" + "---|" * (len(FILES) + 1),
     ]
