@@ -62,7 +62,7 @@ from distill_data import (  # noqa: E402
     kmeans_nmi,
 )
 
-from topics.cache import VectorStore, embed_with_store, text_hash  # noqa: E402
+from topics.cache import VectorStore, embed_with_store  # noqa: E402
 from topics.crosslingual import retrieval_recall_at_1  # noqa: E402
 from topics.embed.distilled import DEFAULT_ARTIFACT, DistilledEmbedder  # noqa: E402
 from topics.embed.static import (  # noqa: E402
@@ -74,6 +74,7 @@ from topics.embed.static import (  # noqa: E402
     sif_weights,
 )
 from topics.embed.use import UseEmbedder  # noqa: E402
+from topics.hashing import text_hash  # noqa: E402
 
 DEFAULT_CACHE = HERE.parent / ".topics-cache"
 RECORD = HERE / "results" / "train_distilled.json"

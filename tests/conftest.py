@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,6 +16,42 @@ from topics.config import RunConfig, load_config
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
 DATA = Path(__file__).resolve().parent / "data"
+CLI = [sys.executable, "-m", "topics"]
+
+
+def topics_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """The real ``topics`` command in a subprocess (wide, uncoloured output)."""
+    env = os.environ | {"COLUMNS": "200", "NO_COLOR": "1"}
+    return subprocess.run(
+        [*CLI, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=600
+    )
+
+
+def assert_one_line_error(result: Any, *fragments: str) -> str:
+    """A user error as the CLI shows it: exit 2, no traceback, one line holding ``fragments``.
+
+    ``result`` is a finished subprocess or a typer ``CliRunner`` result; stage lines that
+    finished before the error ("✓ load …") are progress, not part of the error.
+    """
+    code = getattr(result, "returncode", None)
+    code = result.exit_code if code is None else code
+    stderr = result.stderr
+    assert code == 2, (code, stderr[-3000:], getattr(result, "exception", None))
+    assert "Traceback" not in stderr + (result.stdout or ""), stderr[-3000:]
+    lines = [line for line in stderr.splitlines() if line.strip() and "✓" not in line]
+    assert len(lines) == 1, stderr
+    for fragment in fragments:
+        assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
+    return lines[0]
+
+
+def folder_digest(folder: Path) -> dict[str, str]:
+    """Relative path → content hash of every file under ``folder``."""
+    return {
+        str(path.relative_to(folder)): hashlib.blake2b(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
 
 
 def make_config(tmp: Path, *overrides: str, config: Path | None = None) -> RunConfig:

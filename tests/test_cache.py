@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from topics.cache import ArrayCache, VectorStore, embed_with_store, text_hash
+from topics.cache import ArrayCache, VectorStore, embed_with_store
+from topics.hashing import text_hash
 
 
 def fake_vectors(texts: list[str]) -> np.ndarray:
@@ -198,7 +199,8 @@ WRITER = """
 import sys
 import numpy as np
 from pathlib import Path
-from topics.cache import VectorStore, embed_with_store, text_hash
+from topics.cache import VectorStore, embed_with_store
+from topics.hashing import text_hash
 
 texts = [f"document {i}" for i in range(300)]
 order = texts if sys.argv[2] == "forward" else texts[::-1]

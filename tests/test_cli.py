@@ -6,31 +6,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
-
-CLI = [sys.executable, "-m", "topics"]
-
-
-def topics(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"COLUMNS": "200", "NO_COLOR": "1"}
-    return subprocess.run(
-        [*CLI, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=600
-    )
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> str:
-    assert result.returncode == 2, result.stderr
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
+from tests.conftest import CLI, ROOT, assert_one_line_error
+from tests.conftest import topics_cli as topics
 
 
 def test_validate_accepts_shipped_configs() -> None:

@@ -127,11 +127,21 @@ def test_presets_state_only_what_differs_from_the_schema(name: str) -> None:
     assert same == [], f"{name} restates schema defaults: {same}"
 
 
-def test_preset_comments_carry_no_stale_numbers() -> None:
+def test_preset_comments_quote_only_figures_of_the_results_they_name() -> None:
+    """A measured figure in a preset's comments (a decimal or a percentage) must appear in a
+    bench/results file the preset names; better, the comment links there instead."""
+    import re
+
     root = Path(__file__).resolve().parents[1]
-    for path in [root / "configs" / "default.yaml", root / "configs" / "fast.yaml"]:
-        text = path.read_text("utf-8")
-        assert "5-9" not in text and "~0.6" not in text, path
+    for path in sorted((root / "configs").glob("*.yaml")):
+        comments = " ".join(
+            line.split("#", 1)[1] for line in path.read_text("utf-8").splitlines() if "#" in line
+        )
+        named = re.findall(r"bench/results/[\w.-]+\.md", comments)
+        assert all((root / name).is_file() for name in named), (path, named)
+        results = " ".join((root / name).read_text("utf-8") for name in named)
+        for figure in re.findall(r"\d*\.\d+|\d+(?:\.\d+)?%", comments):
+            assert figure in results, f"{path.name}: {figure} is in none of {named}"
 
 
 def test_string_override_stays_a_string() -> None:

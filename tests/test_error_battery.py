@@ -8,38 +8,18 @@ byte-identical and no temporary folder may be left beside it.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT, SAMPLE, make_config
+from tests.conftest import ROOT, SAMPLE, assert_one_line_error, folder_digest, make_config
+from tests.conftest import topics_cli as topics
 
-CLI = [sys.executable, "-m", "topics"]
 RUN_NAME = "kept"
 DEFAULT = str(ROOT / "configs" / "default.yaml")
-
-
-def topics(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"COLUMNS": "200", "NO_COLOR": "1"}
-    return subprocess.run(
-        [*CLI, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=600
-    )
-
-
-def folder_digest(folder: Path) -> dict[str, str]:
-    """Relative path → content hash of every file under ``folder``."""
-    return {
-        str(path.relative_to(folder)): hashlib.blake2b(path.read_bytes()).hexdigest()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
 
 
 @pytest.fixture(scope="module")
@@ -321,14 +301,7 @@ def test_bad_input_is_one_line_and_keeps_the_report(
         key = override.split("=", 1)[0] + "="
         if args[0] == "run" and not any(a.startswith(key) for a in args):
             args = [*args, "--set", override]
-    result = topics(*args)
-    assert result.returncode == 2, f"{name}: exit {result.returncode}\n{result.stderr[-3000:]}"
-    assert "Traceback" not in result.stderr, result.stderr[-3000:]
-    # Stage lines ("✓ load …") that finished before the failure are progress, not the error.
-    lines = [line for line in result.stderr.splitlines() if line.strip() and "✓" not in line]
-    assert len(lines) == 1, f"{name}: {result.stderr}"
-    for fragment in fragments:
-        assert fragment in lines[0], f"{name}: {fragment!r} not in {lines[0]!r}"
+    assert_one_line_error(topics(*args), *fragments)
     assert folder_digest(out / RUN_NAME) == before, f"{name}: the earlier report changed"
     assert sorted(p.name for p in out.iterdir()) == [RUN_NAME], f"{name}: stray folders left"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import ROOT, SAMPLE
+from tests.conftest import ROOT, SAMPLE, assert_one_line_error
 from topics.cli import app
 from topics.config import load_config
 from topics.embed import make_embedder
@@ -34,16 +34,6 @@ def validate(tmp_path: Path, *overrides: str, config: str = FAST):  # noqa: ANN2
     ):
         args += ["--set", override]
     return CliRunner().invoke(app, args)
-
-
-def assert_one_line_error(result, *fragments: str) -> str:  # noqa: ANN001
-    assert result.exit_code == 2, (result.exit_code, result.stderr, result.exception)
-    assert "Traceback" not in result.stderr + result.stdout
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
 
 
 def test_shipped_configs_pass_and_leave_nothing_behind(tmp_path: Path) -> None:

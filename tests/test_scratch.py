@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from topics import scratch
-from topics.cache import VectorStore, embed_with_store, text_hash
+from topics.cache import VectorStore, embed_with_store
 from topics.embed.combined import combine_blocks, combine_in_blocks
+from topics.hashing import text_hash
 
 
 def test_scratch_array_is_zeros_in_an_unlinked_file(tmp_path: Path) -> None:

@@ -196,8 +196,8 @@ def _as_paths(documents: Documents, config: RunConfig) -> Iterator[list[str] | N
 
 
 def _records(documents: Any, fields: Any) -> list[dict[str, Any]]:
-    from topics.cache import text_hash
     from topics.errors import InputError
+    from topics.hashing import text_hash
 
     if isinstance(documents, pd.DataFrame):
         rows: list[Any] = documents.to_dict(orient="records")

@@ -12,8 +12,8 @@ later (:func:`topics.atomic.remove_stale_temps`).
 * :class:`JsonCache` keeps JSON values (tokenized documents).
 
 Keys must be derived from what determines the output (package versions, file hashes), never
-from a hand-bumped version string: :func:`package_version`, :func:`files_digest` and
-:func:`tokenizer_fingerprint` are the building blocks.
+from a hand-bumped version string: :mod:`topics.hashing` has the building blocks, and the
+tokenizer says what decides its tokens (:meth:`topics.text.tokenizer.MixedTokenizer.fingerprint`).
 
 Concurrent runs may share a cache folder: no store reads, modifies and rewrites a file (each
 shard is written once under a name derived from its content), so the atomic rename is enough;
@@ -22,8 +22,6 @@ work done once for many (the static table) is serialised with :func:`topics.atom
 
 from __future__ import annotations
 
-import hashlib
-import importlib.metadata
 import json
 import zipfile
 import zlib
@@ -40,59 +38,10 @@ from topics.atomic import (
     make_folder,
     remove_stale_temps,
 )
+from topics.hashing import digest
 from topics.scratch import allocator, release
 
 CACHE_KEY = "cache.dir"
-
-
-def text_digest(text: str) -> bytes:
-    """Stable 128-bit digest of a document's text (16 bytes; :func:`text_hash` in hex)."""
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
-
-
-def text_hash(text: str) -> str:
-    """Stable 128-bit hex digest of a document's text."""
-    return text_digest(text).hex()
-
-
-def digest(*parts: object) -> str:
-    """Stable short digest of JSON-able parts (order matters)."""
-    payload = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.blake2b(payload.encode("utf-8"), digest_size=12).hexdigest()
-
-
-def package_version(distribution: str) -> str:
-    """Installed version of ``distribution`` or ``"absent"`` (cheap: no import)."""
-    try:
-        return importlib.metadata.version(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return "absent"
-
-
-def files_digest(paths: Iterable[Path]) -> str:
-    """Digest of the names and bytes of ``paths`` (a missing file counts as empty)."""
-    hasher = hashlib.blake2b(digest_size=12)
-    for path in sorted(Path(p) for p in paths):
-        hasher.update(path.name.encode("utf-8") + b"\0")
-        try:
-            hasher.update(path.read_bytes())
-        except OSError:
-            hasher.update(b"<missing>")
-        hasher.update(b"\0")
-    return hasher.hexdigest()
-
-
-def tokenizer_fingerprint(tokenizer: object) -> str:
-    """What decides the tokens of :class:`topics.text.tokenizer.MixedTokenizer`.
-
-    Its settings (``repr``), the code and word lists of ``topics.text`` (so editing a stopword
-    file or a rule changes the key) and the jieba version (its dictionary ships with it).
-    """
-    from topics import text
-
-    package = Path(text.__file__).parent
-    files = [*package.glob("*.py"), *package.glob("stopwords/*.txt")]
-    return f"{tokenizer!r}:jieba-{package_version('jieba')}:text-{files_digest(files)}"
 
 
 #: What reading a damaged, truncated or foreign cache file raises: it counts as a miss.

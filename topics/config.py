@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from topics.config_errors import Origins, describe
@@ -39,6 +46,20 @@ def _registered(value: str, registry_name: str, also: tuple[str, ...] = ()) -> s
         "must be one of {expected}",
         {"expected": known, "hint": did_you_mean(value, known)},
     )
+
+
+def int_or(minimum: int, *words: str) -> Any:
+    """The type "an int ≥ ``minimum`` or one of ``words``", declared once for every such key
+    (scikit-learn's ``Interval(Integral, minimum, None) | StrOptions(words)``)."""
+    options = [f"an int ≥ {minimum}", *(repr(word) for word in words)]
+    expected = f"must be {', '.join(options[:-1])} or {options[-1]}"
+
+    def check(value: int | str) -> int | str:
+        if isinstance(value, int) and value < minimum:
+            raise ValueError(expected)
+        return value
+
+    return Annotated[int | Literal[words], AfterValidator(check)]  # type: ignore[valid-type]
 
 
 class RunSection(Section):
@@ -175,7 +196,7 @@ class EmbeddingSection(Section):
 
 
 class UmapSection(Section):
-    n_neighbors: int | Literal["auto"] = Field(
+    n_neighbors: int_or(2, "auto") = Field(
         "auto",
         description="UMAP neighbourhood size; 'auto' = sqrt(n) clamped to 5..15 (15 from 225 "
         "documents up; smaller corpora get a more local view and more topics).",
@@ -190,16 +211,9 @@ class UmapSection(Section):
     n_epochs: int | None = Field(None, ge=1, description="UMAP epochs (None = umap's default).")
     low_memory: bool = Field(True, description="UMAP low_memory nearest-neighbour search.")
 
-    @field_validator("n_neighbors")
-    @classmethod
-    def _neighbors(cls, value: int | str) -> int | str:
-        if isinstance(value, int) and value < 2:
-            raise ValueError("must be an int ≥ 2 or 'auto'")
-        return value
-
 
 class HdbscanSection(Section):
-    min_cluster_size: int | Literal["auto"] = Field(
+    min_cluster_size: int_or(2, "auto") = Field(
         "auto",
         description="Smallest topic; 'auto' scales with corpus size (about sqrt(n)/3: 54 "
         "abstracts → 3, 2k → 15, 10k → 33; at least 3, at most 500).",
@@ -222,13 +236,6 @@ class HdbscanSection(Section):
         "data (euclidean, manhattan, chebyshev, ...; not cosine).",
     )
 
-    @field_validator("min_cluster_size")
-    @classmethod
-    def _min_size(cls, value: int | str) -> int | str:
-        if isinstance(value, int) and value < 2:
-            raise ValueError("must be an int ≥ 2 or 'auto'")
-        return value
-
 
 class ClusterSection(Section):
     fit_sample: int | None = Field(
@@ -245,8 +252,9 @@ class ClusterSection(Section):
 
 
 class EngineSection(Section):
-    kind: Literal["local", "dask"] = Field(
+    kind: str = Field(
         "local",
+        json_schema_extra={"registry": "engines"},
         description="Where embedding, tokenizing, term counting and assignment run: local (this "
         "process) or dask (partitions as tasks on a Dask cluster; needs the 'dask' extra). UMAP "
         "and HDBSCAN fit the core in this process either way.",
@@ -265,6 +273,11 @@ class EngineSection(Section):
         ge=100,
         description="Documents per task (embedding, tokenizing, term counting, assignment).",
     )
+
+    @field_validator("kind")
+    @classmethod
+    def _known_engine(cls, value: str) -> str:
+        return _registered(value, "engines")
 
 
 class OutliersSection(Section):
@@ -289,7 +302,7 @@ class TopicsSection(Section):
         "a distinctive word or the phrase it usually stands in ('graph neural network'); "
         "words that do not tell the topic apart are skipped.",
     )
-    min_df: int | Literal["auto"] = Field(
+    min_df: int_or(1, "auto") = Field(
         "auto",
         description="Document-frequency floor: a topic word must appear in this many documents; "
         "'auto' = n/200 clamped to 2..20 (sample 2, 2k → 10, 4k+ → 20): rarer words make "
@@ -306,7 +319,7 @@ class TopicsSection(Section):
     )
     mmr_diversity: float = Field(0.3, ge=0.0, le=1.0, description="mmr: diversity.")
     outliers: OutliersSection = Field(default_factory=OutliersSection, description="Outliers.")
-    nr_topics: int | Literal["none", "auto"] = Field(
+    nr_topics: int_or(1, "none", "auto") = Field(
         "none",
         description="Topic reduction: 'none', 'auto' or the number of topics to merge down to "
         "(outliers not counted).",
@@ -319,7 +332,7 @@ class TopicsSection(Section):
         description="Language of topic labels: en, zh, both ('en label / zh label'), or auto = "
         "both when each language is at least 10% of the corpus, else the majority language.",
     )
-    layers: int | Literal["auto", "off"] = Field(
+    layers: int_or(2, "auto", "off") = Field(
         "auto",
         description="Coarser topic layers (nested groups of the fine topics, topic_l1.. in "
         "documents.parquet, layers.csv): 'auto' = an overview of 5-30 groups where the "
@@ -327,31 +340,10 @@ class TopicsSection(Section):
         "one fewer than the fine topics; the run warns when it cannot be met).",
     )
 
-    @field_validator("layers")
-    @classmethod
-    def _layers(cls, value: int | str) -> int | str:
-        if isinstance(value, int) and value < 2:
-            raise ValueError("must be an int ≥ 2, 'auto' or 'off'")
-        return value
-
     @field_validator("representation")
     @classmethod
     def _known_representation(cls, value: str) -> str:
         return _registered(value, "representations")
-
-    @field_validator("nr_topics")
-    @classmethod
-    def _positive_topics(cls, value: int | str) -> int | str:
-        if isinstance(value, int) and value < 1:
-            raise ValueError("must be an int ≥ 1, 'none' or 'auto'")
-        return value
-
-    @field_validator("min_df")
-    @classmethod
-    def _min_df(cls, value: int | str) -> int | str:
-        if isinstance(value, int) and value < 1:
-            raise ValueError("must be an int ≥ 1 or 'auto'")
-        return value
 
 
 class OutputSection(Section):

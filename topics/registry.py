@@ -2,8 +2,7 @@
 
 Each registry maps the string a config uses (``embedding.backend: use``) to a factory. Modules
 register themselves at import time; a registry imports its own modules the first time it is
-asked (config validation only pays for the readers and representations it checks), and
-:func:`load_builtins` imports them all.
+asked (config validation only pays for the readers and representations it checks).
 
 What a built component can do is declared on the component itself, as boolean attributes
 named in :data:`CAPABILITIES` (``corpus_fitted = True``), and read with :func:`capable` — the
@@ -122,9 +121,3 @@ representations: Registry[Callable[..., Any]] = Registry(
 )
 charts: Registry[Callable[..., Any]] = Registry("report.charts", ["topics.report.charts"])
 engines: Registry[Callable[..., Any]] = Registry("engine.kind", ["topics.engine"])
-
-
-def load_builtins() -> None:
-    """Import the modules that register the built-in components (idempotent)."""
-    for registry in (embedders, readers, representations, charts, engines):
-        registry.load()

@@ -72,7 +72,7 @@ class Corpus:
     @cached_property
     def text_hashes(self) -> list[str]:
         """Hash of each text: the cache key of its vectors and tokens (computed once)."""
-        from topics.cache import text_hash
+        from topics.hashing import text_hash
 
         return [text_hash(text) for text in self.texts]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import gzip
-import hashlib
 import json
 import os
 import subprocess
@@ -15,31 +14,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import ROOT, held_out_pairs, make_config, write_documents
+from tests.conftest import (
+    ROOT,
+    assert_one_line_error,
+    held_out_pairs,
+    make_config,
+    topics_cli,
+    write_documents,
+)
+from tests.conftest import folder_digest as digest
 from tests.report.test_report_build import data_blocks
 from topics.assign.feed import assign_documents
 from topics.errors import InputError
 from topics.pipeline import run_pipeline
 from topics.run_folder.read import read_manifest
-
-
-def digest(folder: Path) -> dict[str, str]:
-    return {
-        str(path.relative_to(folder)): hashlib.blake2b(path.read_bytes()).hexdigest()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
-
-
-def topics_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"COLUMNS": "200", "NO_COLOR": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "topics", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -215,11 +203,7 @@ def test_bad_assign_is_one_line_and_leaves_the_run_untouched(
     args = ["assign", str(target), str(corpus), "--set", f"cache.dir={tmp / 'cache'}"]
     for override in extra:
         args += ["--set", override]
-    result = topics_cli(*args)
-    assert result.returncode == 2, result.stderr[-2000:]
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip() and "✓" not in line]
-    assert len(lines) == 1 and fragment in lines[0], result.stderr
+    assert_one_line_error(topics_cli(*args), fragment)
     assert digest(run_dir) == before
     assert sorted(p.name for p in run_dir.parent.iterdir()) == [run_dir.name]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from topics import neighbours as search
 from topics.assign import core_rows, knn, nearest, place, vote
 
 
@@ -26,9 +27,9 @@ def test_core_rows_are_a_seeded_sorted_sample_or_none() -> None:
 def test_exact_search_matches_brute_force_across_blocks(monkeypatch, n_core, group) -> None:
     rng = np.random.default_rng(0)
     core, queries = rng.normal(size=(n_core, 16)), rng.normal(size=(70, 16))
-    monkeypatch.setattr(knn, "BLOCK_CELLS", n_core * 8)  # 8 queries per block: 9 blocks
+    monkeypatch.setattr(search, "BLOCK_CELLS", n_core * 8)  # 8 queries per block: 9 blocks
     # 64: too few groups, a full partition; 4: the grouped top-k (203: with a short tail)
-    monkeypatch.setattr(knn, "TOP_K_GROUP", group)
+    monkeypatch.setattr(search, "TOP_K_GROUP", group)
     found = nearest(core * 3.0, queries, k=6)  # scale must not matter: cosine
     similarity = unit(queries) @ unit(core).T
     expected = np.argsort(-similarity, axis=1)[:, :6]
@@ -41,12 +42,12 @@ def test_exact_search_matches_brute_force_across_blocks(monkeypatch, n_core, gro
 
 @pytest.mark.parametrize(("columns", "k"), [(1000, 5), (1030, 15), (640, 1), (100, 7)])
 def test_top_k_finds_the_largest_entries_of_each_row(monkeypatch, columns: int, k: int) -> None:
-    monkeypatch.setattr(knn, "TOP_K_GROUP", 8)  # grouped but for 100 columns (12 groups)
+    monkeypatch.setattr(search, "TOP_K_GROUP", 8)  # grouped but for 100 columns (12 groups)
     rng = np.random.default_rng(columns)
     scores = rng.normal(size=(40, columns)).astype(np.float32)
     scores[0, -3:] = 10.0  # the largest entries in the short last group
     scores[1, :] = 0.5  # all tied: any k columns, all with the right value
-    found, values = knn.top_k(scores, k)
+    found, values = search.top_k(scores, k)
     assert found.shape == values.shape == (40, k)
     np.testing.assert_array_equal(values, np.take_along_axis(scores, found, axis=1))
     for row in range(2, 40):
@@ -61,7 +62,7 @@ def test_approximate_search_finds_nearly_the_same_neighbours(monkeypatch) -> Non
     core = np.repeat(centres, 80, axis=0) + rng.normal(size=(400, 16))
     queries = np.repeat(centres, 10, axis=0) + rng.normal(size=(50, 16))
     exact = nearest(core, queries, k=5)
-    monkeypatch.setattr(knn, "EXACT_PAIRS", 0)
+    monkeypatch.setattr(search, "EXACT_PAIRS", 0)
     approximate = nearest(core, queries, k=5, seed=3)
     overlap = np.mean(
         [len(set(a) & set(b)) / 5 for a, b in zip(exact.indices, approximate.indices, strict=True)]

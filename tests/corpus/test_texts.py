@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from topics.cache import text_hash
 from topics.config import CorpusSection
 from topics.corpus import load_corpus
 from topics.corpus.texts import DiskTexts, TextFile, take_texts
+from topics.hashing import text_hash
 
 SEEDS = Path(__file__).parents[1] / "data" / "corpus" / "seeds"
 HOSTILE = Path(__file__).parents[1] / "data" / "corpus" / "hostile.jsonl"

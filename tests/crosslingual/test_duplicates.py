@@ -157,7 +157,7 @@ def test_large_searches_are_approximate_and_find_the_same_pairs(
     pairs, vectors, monkeypatch
 ) -> None:
     """Above EXACT_PAIRS query × key pairs the search is pynndescent's (issue 9, item 4)."""
-    from topics.assign import knn
+    from topics import neighbours as knn
 
     order = [(i, "zh") for i in range(COMPLETE)] + [(i, "en") for i in range(COMPLETE)]
     ids, texts, langs, matrix = corpus_of(pairs, vectors, order)

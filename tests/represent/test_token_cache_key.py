@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 import topics.text
-from topics.cache import tokenizer_fingerprint
 from topics.represent.tokens import token_cache_key, tokenize_corpus
 from topics.text.tokenizer import MixedTokenizer
 
@@ -61,7 +60,7 @@ def test_editing_the_tokenizer_code_changes_the_key(text_package: Path) -> None:
 
 
 def test_key_names_jieba_version_settings_and_texts() -> None:
-    fingerprint = tokenizer_fingerprint(MixedTokenizer(["模型"]))
+    fingerprint = MixedTokenizer(["模型"]).fingerprint()
     assert f"jieba-{metadata.version('jieba')}" in fingerprint
     assert token_cache_key(HASHES, ["模型"]) != token_cache_key(HASHES)
     assert token_cache_key(HASHES) != token_cache_key(HASHES[:1])

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from topics.assign.knn import Neighbours, nearest_rows, place, vote
-from topics.cache import digest
 from topics.cluster.hdbscan_stage import resolve_min_cluster_size
 from topics.config import HdbscanSection, RunConfig
 from topics.engine import LOCAL, Engine
 from topics.errors import ConfigError
+from topics.hashing import digest
 from topics.scratch import take_rows
 from topics.types import Clusters, Embeddings, Reduced
 

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from topics.cache import digest, package_version
 from topics.config import UmapSection
+from topics.hashing import digest, package_version
 from topics.types import Embeddings, Reduced
 
 if TYPE_CHECKING:

@@ -1,20 +1,30 @@
 """Reading the corpus: input formats, cleaning, de-duplication and language tags.
 
-``from topics.corpus import load_corpus`` is the entry point; importing this package does not
-import pandas or pyarrow (the Parquet reader imports pyarrow when it runs).
+``from topics.corpus import load_corpus`` is the entry point. Importing this package imports
+nothing (the names below load on first use), so a module that needs only the run's text store
+(``topics.corpus.texts``, which ``topics.types`` uses) does not pull in the readers, the schema
+and the registries; the Parquet reader imports pyarrow only when it runs.
 """
 
-from topics.corpus.clean import normalise_text
-from topics.corpus.language import detect_language
-from topics.corpus.load import expand_paths, load_corpus, unique_ids
-from topics.corpus.readers import RawRecord, format_for_path
+from __future__ import annotations
 
-__all__ = [
-    "RawRecord",
-    "detect_language",
-    "expand_paths",
-    "format_for_path",
-    "load_corpus",
-    "normalise_text",
-    "unique_ids",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "RawRecord": "topics.corpus.readers",
+    "detect_language": "topics.corpus.language",
+    "expand_paths": "topics.corpus.load",
+    "format_for_path": "topics.corpus.readers",
+    "load_corpus": "topics.corpus.load",
+    "normalise_text": "topics.corpus.clean",
+    "unique_ids": "topics.corpus.load",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'topics.corpus' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

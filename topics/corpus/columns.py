@@ -126,7 +126,7 @@ class Records:
         return len(self.rows) - 1
 
     def hexdigests(self, indices: Sequence[int]) -> list[str]:
-        """The text hashes of ``indices`` as hex strings (:func:`topics.cache.text_hash`)."""
+        """The text hashes of ``indices`` as hex strings (:func:`topics.hashing.text_hash`)."""
         digests = self.digests
         return [digests[16 * index : 16 * index + 16].hex() for index in indices]
 

@@ -187,7 +187,7 @@ def load_corpus(section: CorpusSection, spill: Path | None = None) -> Corpus:
         For a path that matches nothing, an unreadable or malformed file (the message names
         ``file:line``), or when no document is left.
     """
-    from topics.cache import text_digest
+    from topics.hashing import text_digest
     from topics.types import Corpus  # lazy: topics.types imports pandas
 
     records = Records()

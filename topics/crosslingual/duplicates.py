@@ -208,15 +208,15 @@ def top_match(
     """:func:`nearest_neighbours` up to ``EXACT_PAIRS`` query × key pairs, approximate beyond.
 
     The exact search costs ``n_zh × n_en`` dot products: at 500k documents per language that is
-    hours on two cores. Beyond :data:`topics.assign.knn.EXACT_PAIRS` pairs a pynndescent graph
+    hours on two cores. Beyond :data:`topics.neighbours.EXACT_PAIRS` pairs a pynndescent graph
     over the keys answers each query instead (a missed pair leaves two documents unpaired; it
     never pairs wrong ones, since pairs must still be mutual and pass the same thresholds).
     """
-    from topics.assign import knn
+    from topics import neighbours
 
-    if len(queries) * len(keys) <= knn.EXACT_PAIRS or len(keys) < 2:
+    if len(queries) * len(keys) <= neighbours.EXACT_PAIRS or len(keys) < 2:
         return nearest_neighbours(queries, keys, block_rows)
-    found = knn.ApproximateIndex(keys, seed=0).query(queries, 1)
+    found = neighbours.ApproximateIndex(keys, seed=0).query(queries, 1)
     return found.indices[:, 0], found.similarities[:, 0]
 
 

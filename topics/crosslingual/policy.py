@@ -17,13 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from topics.cache import digest
 from topics.crosslingual.duplicates import (
     THRESHOLDS,
     align_translation_labels,
     find_translation_duplicates,
 )
 from topics.errors import ConfigError
+from topics.hashing import digest
 from topics.registry import part_with
 from topics.scratch import take_rows
 from topics.types import Clusters, Corpus, Embeddings

@@ -19,9 +19,10 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-# Re-exported: backends build their fingerprints from it.
-from topics.cache import package_version as package_version
 from topics.config import EmbeddingSection
+
+# Re-exported: backends build their fingerprints from it.
+from topics.hashing import package_version as package_version
 from topics.registry import embedders
 
 

@@ -22,13 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from topics.cache import ArrayCache, digest
+from topics.cache import ArrayCache
 from topics.common import is_one_language
 from topics.config import EmbeddingSection
 from topics.embed.combined import combine_blocks, combine_in_blocks
 from topics.embed.tfidf import LexicalModel, TfidfEmbedder, fit_lexical
 from topics.engine import LOCAL, Engine, partition_bounds
 from topics.errors import ConfigError
+from topics.hashing import digest
 from topics.registry import capable
 from topics.types import Corpus, Embeddings
 

@@ -14,11 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from topics.cache import VectorStore, digest, embed_with_store
+from topics.cache import VectorStore, embed_with_store
 from topics.config import EmbeddingSection, RunConfig
 from topics.crosslingual.policy import translation_detector
 from topics.embed.base import make_embedder
 from topics.engine import LOCAL, Engine
+from topics.hashing import digest
 from topics.progress import Progress, SilentProgress
 from topics.registry import capable, embedders
 from topics.scratch import allocator

@@ -16,9 +16,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from topics.cache import files_digest, tokenizer_fingerprint
 from topics.config import EmbeddingSection
 from topics.embed.base import check_aligned, l2_normalize, package_version
+from topics.hashing import files_digest
 from topics.registry import embedders
 from topics.text.han import HAN_RUN
 
@@ -72,7 +72,7 @@ class TfidfEmbedder:
         name, tokenize = load_tokenizer()
         # The tokens decide the vectors: the mixed tokenizer's settings, rules, stopword
         # files and jieba version are part of the key (the fallback is this module's code).
-        tokens = tokenizer_fingerprint(tokenize) if name == "mixed" else files_digest([THIS_FILE])
+        tokens = tokenize.fingerprint() if name == "mixed" else files_digest([THIS_FILE])
         return (
             f"tfidf:sklearn-{package_version('scikit-learn')}:tokenizer={name}[{tokens}]:"
             f"min_df={MIN_DF}:max_df={MAX_DF}:sublinear=1:svd={self.dimensions}:seed={SVD_SEED}"

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from topics.cache import digest
 from topics.config import EmbeddingSection
 from topics.embed.base import check_aligned, l2_normalize, package_version
 from topics.errors import ConfigError, MissingExtraError
+from topics.hashing import digest
 from topics.registry import embedders
 
 FEATURE = "The 'sentence-transformers' embedding backend"

@@ -29,13 +29,20 @@ def chart_outputs(data: RunData) -> list[ChartOutput]:
     """Run every registered chart on ``data``."""
     outputs = []
     for name in registry.charts.names():
-        result = registry.charts.get(name)(data)
+        factory = registry.charts.get(name)
+        result = factory(data)
+        # A chart registered without topics.report.charts._common.chart goes to "More charts".
+        placement = {
+            "title": getattr(factory, "chart_title", name.replace("_", " ").capitalize()),
+            "section": getattr(factory, "chart_section", None),
+            "order": getattr(factory, "chart_order", 0),
+        }
         if isinstance(result, go.Figure):
-            outputs.append(ChartOutput(name, figure_json=result.to_json()))
+            outputs.append(ChartOutput(name, figure_json=result.to_json(), **placement))
         elif isinstance(result, str):
-            outputs.append(ChartOutput(name, fragment=result))
+            outputs.append(ChartOutput(name, fragment=result, **placement))
         else:
-            outputs.append(ChartOutput(name))
+            outputs.append(ChartOutput(name, **placement))
     return outputs
 
 

@@ -13,44 +13,32 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-# Sections in page order: (section id, title, intro, chart names shown in it).
-LAYOUT: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+# Sections in page order: (section id, title, intro). Each chart names its own section and
+# title where it registers (topics.report.charts._common.chart).
+SECTIONS: tuple[tuple[str, str, str], ...] = (
     (
         "map",
         "Document map",
         "Each dot is a document, placed by a 2-D UMAP of its embedding and coloured by topic. "
         "Distances on the map are approximate. Hover for a preview, click for the full abstract.",
-        ("document_map",),
     ),
-    ("topics", "Topics", "Pick a topic to see its words, languages and typical abstracts.", ()),
+    ("topics", "Topics", "Pick a topic to see its words, languages and typical abstracts."),
     (
         "relations",
         "How topics relate",
         "Left: topics placed by similarity of their mean embeddings (bubble area = documents). "
         "Right: the order in which topics merge into larger groups. Below: the run's topic "
         "layers, from the overview (inner ring) to the fine topics (outer ring).",
-        ("similarity", "hierarchy", "layers"),
     ),
     (
         "breakdowns",
         "Breakdowns",
         "How languages, dates and reference labels spread across topics.",
-        ("languages", "over_time", "labels"),
     ),
 )
 
-CHART_TITLES = {
-    "document_map": "",
-    "similarity": "Topic similarity map",
-    "hierarchy": "Topic hierarchy",
-    "layers": "Topic layers",
-    "languages": "Topics by language",
-    "over_time": "Topics over time",
-    "labels": "Topics by reference label",
-}
-
-# Charts the page script places itself (inside the topic panel), not in a section card.
-PANEL_CHARTS = ("topic_words",)
+#: The section of charts the page script places itself (inside the topic panel).
+PANEL = "panel"
 
 
 @dataclass(frozen=True)
@@ -60,6 +48,9 @@ class ChartOutput:
     name: str
     figure_json: str | None = None
     fragment: str | None = None
+    title: str = ""
+    section: str | None = None
+    order: int = 0
 
 
 def script_json(value: Any) -> str:
@@ -172,8 +163,7 @@ def header_html(manifest: dict[str, Any], run_name: str, n_documents: int) -> st
 
 
 def _chart_block(output: ChartOutput) -> str:
-    title = CHART_TITLES.get(output.name, output.name.replace("_", " ").capitalize())
-    heading = f"<h3>{html.escape(title)}</h3>" if title else ""
+    heading = f"<h3>{html.escape(output.title)}</h3>" if output.title else ""
     if output.figure_json is not None:
         body = f'<div class="plot" id="plot-{output.name}" data-figure="fig-{output.name}"></div>'
     else:
@@ -243,12 +233,11 @@ def render_page(
     nonce:
         Content-Security-Policy nonce; only the page script carrying it may run.
     """
-    by_name = {output.name: output for output in outputs}
-    placed: set[str] = set(PANEL_CHARTS)
+    known = {section_id for section_id, _, _ in SECTIONS} | {PANEL}
     sections = []
-    for section_id, title, intro, names in LAYOUT:
-        blocks = [_chart_block(by_name[n]) for n in names if n in by_name and _shown(by_name[n])]
-        placed.update(names)
+    for section_id, title, intro in SECTIONS:
+        inside = sorted((o for o in outputs if o.section == section_id), key=lambda o: o.order)
+        blocks = [_chart_block(output) for output in inside if _shown(output)]
         if section_id == "map":
             body = _map_tools().replace(
                 "{MAP}", "".join(blocks) or '<p class="note">No documents.</p>'
@@ -263,7 +252,7 @@ def render_page(
             f'<section class="card" id="{section_id}"><h2>{html.escape(title)}</h2>'
             f'<p class="intro">{html.escape(intro)}</p>{body}</section>'
         )
-    extra = [_chart_block(o) for o in outputs if o.name not in placed and _shown(o)]
+    extra = [_chart_block(o) for o in outputs if o.section not in known and _shown(o)]
     if extra:
         sections.append(
             '<section class="card" id="more"><h2>More charts</h2>'

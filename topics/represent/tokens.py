@@ -65,14 +65,14 @@ def token_cache_key(hashes: Sequence[str], extra_stopwords: Sequence[str] = ()) 
     Returns
     -------
     str
-        A digest of the text hashes, :func:`topics.cache.tokenizer_fingerprint` (tokenizer
+        A digest of the text hashes, :meth:`MixedTokenizer.fingerprint` (tokenizer
         settings, jieba version, the code and stopword lists of ``topics.text``) and the
         Unicode version behind the tokenizer's NFKC folding.
     """
-    from topics.cache import digest, tokenizer_fingerprint
+    from topics.hashing import digest
     from topics.text.tokenizer import MixedTokenizer
 
-    fingerprint = tokenizer_fingerprint(MixedTokenizer(extra_stopwords))
+    fingerprint = MixedTokenizer(extra_stopwords).fingerprint()
     return digest("tokens", fingerprint, unicodedata.unidata_version, list(hashes))
 
 
@@ -94,7 +94,8 @@ def tokenize_corpus(
     upgrading jieba or changing the tokenizer's code tokenizes again. Tokenizing runs over
     partitions of ``engine.section.partition_size`` documents on ``engine``.
     """
-    from topics.cache import JsonCache, text_hash
+    from topics.cache import JsonCache
+    from topics.hashing import text_hash
 
     if hashes is None:
         hashes = [text_hash(t) for t in texts]

@@ -219,6 +219,20 @@ class MixedTokenizer:
             hmm=state["hmm"],
         )
 
+    def fingerprint(self) -> str:
+        """What decides this tokenizer's tokens: its settings (``repr``), the code and word
+        lists of ``topics.text`` (editing a stopword file or a rule changes it) and the jieba
+        version (its dictionary ships with it). Token caches and TF-IDF blocks are keyed by it.
+        """
+        from pathlib import Path
+
+        import topics.text
+        from topics.hashing import files_digest, package_version
+
+        package = Path(topics.text.__file__).parent
+        files = [*package.glob("*.py"), *package.glob("stopwords/*.txt")]
+        return f"{self!r}:jieba-{package_version('jieba')}:text-{files_digest(files)}"
+
     @property
     def stopwords(self) -> frozenset[str]:
         """The lower-cased stopwords this tokenizer drops."""

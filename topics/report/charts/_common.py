@@ -7,6 +7,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from topics.registry import charts
+
 OUTLIER_COLOR = "#b8bec6"
 
 # Tableau-20-like: distinct on white, readable as text colour too.
@@ -67,3 +69,28 @@ def figure(traces: list[Any], **layout: Any) -> go.Figure:
 def note_html(text: str) -> str:
     """A short explanatory note shown instead of a chart (text is escaped)."""
     return f'<p class="note">{html.escape(text)}</p>'
+
+
+def chart(name: str, *, title: str, section: str | None, order: int = 0) -> Any:
+    """Register a chart under ``name`` with what the page needs to place it.
+
+    Parameters
+    ----------
+    name:
+        The registry name (``report.charts``), also the chart's element id on the page.
+    title:
+        Shown above the chart ("" for none).
+    section:
+        The page section it sits in (:data:`topics.report.page.SECTIONS`); ``"panel"`` when
+        the page script places it in the topic panel; ``None`` for "More charts".
+    order:
+        Its place within the section (ascending).
+    """
+
+    def decorator(function: Any) -> Any:
+        function.chart_title = title
+        function.chart_section = section
+        function.chart_order = order
+        return charts.register(name)(function)
+
+    return decorator

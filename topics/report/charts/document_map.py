@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from topics.registry import charts
-from topics.report.charts._common import OUTLIER_COLOR, esc, figure, short, topic_color
+from topics.report.charts._common import OUTLIER_COLOR, chart, esc, figure, short, topic_color
 from topics.report.data import OUTLIER, RunData
 
 # Topic names drawn on the map; more than this clutters it (the legend has all).
@@ -54,7 +53,7 @@ def _names(
     )
 
 
-@charts.register("document_map")
+@chart("document_map", title="", section="map", order=0)
 def document_map(data: RunData) -> go.Figure | None:
     """Scatter of documents by topic; hover text is filled in by the page from its table.
 

@@ -7,13 +7,12 @@ import plotly.graph_objects as go
 from scipy.cluster.hierarchy import dendrogram, linkage
 from scipy.spatial.distance import squareform
 
-from topics.registry import charts
-from topics.report.charts._common import figure, note_html, topic_name
+from topics.report.charts._common import chart, figure, note_html, topic_name
 from topics.report.charts.similarity import cosine_distances
 from topics.report.data import RunData
 
 
-@charts.register("hierarchy")
+@chart("hierarchy", title="Topic hierarchy", section="relations", order=1)
 def hierarchy(data: RunData) -> go.Figure | str:
     """Horizontal dendrogram: topics that merge early (left) are close in embedding space.
 

@@ -6,15 +6,14 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from topics.registry import charts
-from topics.report.charts._common import esc, figure, short, topic_name
+from topics.report.charts._common import chart, esc, figure, short, topic_name
 from topics.report.data import OUTLIER, RunData
 
 MAX_LABELS = 25
 MAX_TOPICS = 40
 
 
-@charts.register("labels")
+@chart("labels", title="Topics by reference label", section="breakdowns", order=2)
 def labels(data: RunData) -> go.Figure | None:
     """Heatmap of each topic's share of documents per label (most frequent labels only).
 

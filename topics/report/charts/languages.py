@@ -5,8 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from topics.registry import charts
-from topics.report.charts._common import figure
+from topics.report.charts._common import chart, figure
 from topics.report.charts._views import View, by_view
 from topics.report.data import OUTLIER, RunData
 
@@ -14,7 +13,7 @@ LANGUAGE_COLORS = {"zh": "#d1495b", "en": "#00798c", "other": "#edae49"}
 LANGUAGE_NAMES = {"zh": "Chinese", "en": "English", "other": "Other"}
 
 
-@charts.register("languages")
+@chart("languages", title="Topics by language", section="breakdowns", order=0)
 def languages(data: RunData) -> go.Figure | None:
     """Stacked horizontal bars, one bar per topic (largest first), one colour per language.
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from topics.registry import charts
-from topics.report.charts._common import esc, figure, short
+from topics.report.charts._common import chart, esc, figure, short
 from topics.report.data import RunData
 
 
-@charts.register("layers")
+@chart("layers", title="Topic layers", section="relations", order=2)
 def layers(data: RunData) -> go.Figure | None:
     """Sunburst of ``layers.csv``: ring area = documents; a click zooms into a group.
 

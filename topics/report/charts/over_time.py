@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from topics.registry import charts
-from topics.report.charts._common import OUTLIER_COLOR, figure, topic_color
+from topics.report.charts._common import OUTLIER_COLOR, chart, figure, topic_color
 from topics.report.charts._views import View, by_view
 from topics.report.data import OUTLIER, RunData
 
@@ -40,7 +39,7 @@ def parse_date(value: object) -> pd.Timestamp | None:
     return None if pd.isna(parsed) else pd.Timestamp(parsed)
 
 
-@charts.register("over_time")
+@chart("over_time", title="Topics over time", section="breakdowns", order=1)
 def over_time(data: RunData) -> go.Figure | None:
     """Stacked bars of documents per period for the largest topics (by year, or month).
 

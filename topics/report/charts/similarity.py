@@ -9,8 +9,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from topics.registry import charts
-from topics.report.charts._common import esc, figure, note_html, short, topic_color
+from topics.report.charts._common import chart, esc, figure, note_html, short, topic_color
 from topics.report.data import RunData
 
 
@@ -39,7 +38,7 @@ def classical_mds(distances: np.ndarray, dimensions: int = 2) -> np.ndarray:
     return out
 
 
-@charts.register("similarity")
+@chart("similarity", title="Topic similarity map", section="relations", order=0)
 def similarity(data: RunData) -> go.Figure | str:
     """Bubble chart of topics (size = documents), close bubbles = similar topics.
 

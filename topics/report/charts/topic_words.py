@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from topics.registry import charts
-from topics.report.charts._common import esc, figure, topic_color
+from topics.report.charts._common import chart, esc, figure, topic_color
 from topics.report.data import RunData
 
 
-@charts.register("topic_words")
+@chart("topic_words", title="Topic words", section="panel", order=0)
 def topic_words(data: RunData) -> go.Figure | None:
     """One horizontal bar trace per topic; the page shows the selected topic's trace only.
 
