@@ -82,6 +82,11 @@ class Registry(Generic[FactoryT]):
         self.load()
         return sorted(self._factories)
 
+    def entries(self) -> dict[str, FactoryT]:
+        """Name → factory in the order they registered (the built-ins first)."""
+        self.load()
+        return dict(self._factories)
+
     def __contains__(self, name: object) -> bool:
         self.load()
         return name in self._factories

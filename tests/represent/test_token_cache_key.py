@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import topics.text
 from topics.represent.tokens import token_cache_key, tokenize_corpus
+from topics.text import tokenizer
 from topics.text.tokenizer import MixedTokenizer
 
 HASHES = ["a" * 32, "b" * 32]
@@ -19,8 +19,8 @@ HASHES = ["a" * 32, "b" * 32]
 def text_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of ``topics/text`` (code and stopword lists) that the key is computed from."""
     copy = tmp_path / "text"
-    shutil.copytree(Path(topics.text.__file__).parent, copy)
-    monkeypatch.setattr(topics.text, "__file__", str(copy / "__init__.py"))
+    shutil.copytree(tokenizer.TEXT_PACKAGE, copy)
+    monkeypatch.setattr(tokenizer, "TEXT_PACKAGE", copy)
     return copy
 
 
@@ -29,8 +29,8 @@ def test_key_depends_on_content_not_location(
 ) -> None:
     shipped = token_cache_key(HASHES)
     copy = tmp_path / "text"
-    shutil.copytree(Path(topics.text.__file__).parent, copy)
-    monkeypatch.setattr(topics.text, "__file__", str(copy / "__init__.py"))
+    shutil.copytree(tokenizer.TEXT_PACKAGE, copy)
+    monkeypatch.setattr(tokenizer, "TEXT_PACKAGE", copy)
     assert token_cache_key(HASHES) == shipped
 
 

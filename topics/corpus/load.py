@@ -33,7 +33,7 @@ from topics.config import CorpusSection
 from topics.corpus.clean import cut_text, normalise_optional, normalise_text
 from topics.corpus.columns import Records
 from topics.corpus.language import detect_language
-from topics.corpus.readers import BUILTIN_READERS, FORMAT_SUFFIXES, format_for_path
+from topics.corpus.readers import format_for_path, format_suffixes
 from topics.corpus.texts import TextFile
 from topics.errors import InputError
 from topics.registry import readers
@@ -47,7 +47,9 @@ _GLOB_CHARS = frozenset("*?[")
 
 
 def _supported_list() -> str:
-    return ", ".join(f"{'/'.join(suffixes)} ({name})" for name, suffixes in FORMAT_SUFFIXES.items())
+    return ", ".join(
+        f"{'/'.join(suffixes)} ({name})" for name, suffixes in format_suffixes().items() if suffixes
+    )
 
 
 def _format_of(path: Path, corpus_format: str) -> str | None:
@@ -125,7 +127,7 @@ def expand_paths(
             wanted = (
                 _supported_list()
                 if corpus_format == "auto"
-                else "/".join(FORMAT_SUFFIXES[corpus_format])
+                else "/".join(format_suffixes().get(corpus_format, ())) or f"{corpus_format} files"
             )
             raise InputError(
                 f"{source}: '{entry}' matches no readable files (looked for {wanted})."
@@ -201,7 +203,7 @@ def load_corpus(section: CorpusSection, spill: Path | None = None) -> Corpus:
     read = duplicates = too_short = empty = 0
     cut = Cut()
     for path, corpus_format in expand_paths(section.paths, section.format):
-        reader = BUILTIN_READERS.get(corpus_format) or readers.get(corpus_format)
+        reader = readers.get(corpus_format)
         raw_records = reader(path, section.fields)
         file, file_key = len(file_keys), _file_key(path)
         file_keys.append(file_key)

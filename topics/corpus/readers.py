@@ -32,21 +32,18 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import gzip
-import io
 import json
 import math
 import re
-import zlib
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, TypeVar
 
 from topics.common import did_you_mean
 from topics.config import FieldsSection
+from topics.corpus.files import open_text
 from topics.errors import InputError
 from topics.registry import readers
 from topics.text.han import HAN_CHARS
@@ -54,17 +51,24 @@ from topics.text.han import HAN_CHARS
 SEED_MARKER = "translated by 谷歌翻译"
 """The line that closes each abstract in the seed format."""
 
-SEED_SUFFIXES = (".txt",)
-JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
-CSV_SUFFIXES = (".csv", ".csv.gz")
-PARQUET_SUFFIXES = (".parquet",)
-FORMAT_SUFFIXES: dict[str, tuple[str, ...]] = {
-    "seed": SEED_SUFFIXES,
-    "jsonl": JSONL_SUFFIXES,
-    "csv": CSV_SUFFIXES,
-    "parquet": PARQUET_SUFFIXES,
-}
-"""File endings each format reads; ``corpus.format: auto`` picks the format from these."""
+
+ReaderT = TypeVar("ReaderT", bound=Callable[..., Any])
+
+
+def reader(name: str, suffixes: tuple[str, ...] = ()) -> Callable[[ReaderT], ReaderT]:
+    """Register a reader as ``corpus.format: <name>``; ``corpus.format: auto`` gives it the
+    files whose names end with one of ``suffixes`` (case-insensitive)."""
+
+    def decorator(function: ReaderT) -> ReaderT:
+        function.suffixes = tuple(suffixes)  # type: ignore[attr-defined]
+        return readers.register(name)(function)
+
+    return decorator
+
+
+def format_suffixes() -> dict[str, tuple[str, ...]]:
+    """File endings each registered reader reads, in registration order (built-ins first)."""
+    return {name: getattr(read, "suffixes", ()) for name, read in readers.entries().items()}
 
 
 @dataclass(frozen=True)
@@ -94,8 +98,8 @@ class RawRecord:
 def format_for_path(path: Path) -> str | None:
     """Return the format whose suffixes match ``path`` (case-insensitive), else ``None``."""
     name = path.name.lower()
-    for name_of_format, suffixes in FORMAT_SUFFIXES.items():
-        if name.endswith(suffixes):
+    for name_of_format, suffixes in format_suffixes().items():
+        if suffixes and name.endswith(suffixes):
             return name_of_format
     return None
 
@@ -103,7 +107,7 @@ def format_for_path(path: Path) -> str | None:
 def file_stem(path: Path) -> str:
     """``path``'s name without its format suffix (``c.jsonl.gz`` → ``c``), for default ids."""
     name = path.name
-    for suffixes in FORMAT_SUFFIXES.values():
+    for suffixes in format_suffixes().values():
         for suffix in suffixes:
             if name.lower().endswith(suffix) and len(name) > len(suffix):
                 return name[: -len(suffix)]
@@ -124,85 +128,6 @@ def _key_list(keys: Iterable[object], limit: int = 20) -> str:
     shown = [_short(key) for key in keys]
     more = f", … ({len(shown) - limit} more)" if len(shown) > limit else ""
     return (", ".join(shown[:limit]) or "none") + more
-
-
-def _first_bad_utf8_line(path: Path) -> tuple[int, int, str]:
-    """``(line, column, byte)`` of the first byte sequence in ``path`` that is not UTF-8."""
-    with _open_binary(path) as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError as error:
-                column = len(raw[: error.start].decode("utf-8", errors="replace")) + 1
-                return number, column, f"0x{raw[error.start]:02x}"
-    return 0, 0, "?"  # pragma: no cover - only called after a decode error
-
-
-@contextmanager
-def _open_binary(path: Path) -> Iterator[IO[bytes]]:
-    if path.name.lower().endswith(".gz"):
-        with gzip.open(path, "rb") as handle:
-            yield handle
-    else:
-        with path.open("rb") as handle:
-            yield handle
-
-
-class _CountedLines:
-    """The lines of a text stream, counting how many were handed out (for error messages)."""
-
-    def __init__(self, stream: IO[str]) -> None:
-        self.stream = stream
-        self.count = 0
-
-    def __iter__(self) -> _CountedLines:
-        return self
-
-    def __next__(self) -> str:
-        line = next(self.stream)
-        self.count += 1
-        return line
-
-
-@contextmanager
-def _open_text(path: Path) -> Iterator[_CountedLines]:
-    """Open ``path`` (gzip by suffix) as strict UTF-8 text lines, BOM dropped, universal newlines.
-
-    Decoding and decompression errors surface while iterating; they become an
-    :class:`InputError` naming the line: the first undecodable one (found by re-scanning the
-    raw bytes), or the last line read before compressed data ended or broke.
-    """
-    lines: _CountedLines | None = None
-    try:
-        with _open_binary(path) as raw:
-            lines = _CountedLines(
-                io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline=None)
-            )
-            yield lines
-    except UnicodeDecodeError:
-        raise _utf8_error(path) from None
-    except (gzip.BadGzipFile, EOFError, zlib.error) as error:
-        read = lines.count if lines is not None else 0
-        if read == 0:
-            raise InputError(f"{path}: not a readable gzip file ({error}).") from None
-        raise InputError(
-            f"{path}:{read + 1}: not a readable gzip file: the compressed data is truncated or "
-            f"corrupt after line {read} ({error}). Re-create or re-download the file."
-        ) from None
-    except OSError as error:
-        raise InputError(f"{path}: cannot be read ({error.strerror or error}).") from None
-
-
-def _utf8_error(path: Path) -> InputError:
-    """The one-line error for a file that is not UTF-8, naming its first bad line."""
-    try:
-        line, column, byte = _first_bad_utf8_line(path)
-    except (OSError, EOFError, zlib.error):
-        # The bytes after the bad one are also unreadable (a damaged .gz): name the file only.
-        return InputError(f"{path}: not valid UTF-8. Save the file as UTF-8.")
-    return InputError(
-        f"{path}:{line}: not valid UTF-8 (byte {byte} at column {column}). Save the file as UTF-8."
-    )
 
 
 def _as_text(value: Any, where: str, field: str) -> str | None:
@@ -280,7 +205,7 @@ def _split_marker(line: str) -> tuple[str, bool]:
     return (line, False) if match is None else (line[: match.start()], True)
 
 
-@readers.register("seed")
+@reader("seed", (".txt",))
 def read_seed(path: Path, fields: FieldsSection) -> Iterator[RawRecord]:
     """Read the seed format: paragraphs each closed by ``translated by 谷歌翻译``.
 
@@ -297,7 +222,7 @@ def read_seed(path: Path, fields: FieldsSection) -> Iterator[RawRecord]:
         One per abstract, id ``<file stem>:<n>``, source ``path:<first line>``.
     """
     del fields
-    with _open_text(path) as handle:
+    with open_text(path) as handle:
         lines = [line.rstrip("\r\n") for line in handle]
     has_marker = any(_split_marker(line)[1] for line in lines)
     paragraphs: list[tuple[int, list[str]]] = []
@@ -325,7 +250,7 @@ def read_seed(path: Path, fields: FieldsSection) -> Iterator[RawRecord]:
 # jsonl
 
 
-@readers.register("jsonl")
+@reader("jsonl", (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz"))
 def read_jsonl(path: Path, fields: FieldsSection) -> Iterator[RawRecord]:
     """Read JSON Lines (optionally gzip-compressed), one object per line.
 
@@ -346,7 +271,7 @@ def read_jsonl(path: Path, fields: FieldsSection) -> Iterator[RawRecord]:
     InputError
         On a line that is not JSON, not an object, or lacks the text field.
     """
-    with _open_text(path) as handle:
+    with open_text(path) as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
@@ -376,7 +301,7 @@ def read_jsonl(path: Path, fields: FieldsSection) -> Iterator[RawRecord]:
 # csv
 
 
-@readers.register("csv")
+@reader("csv", (".csv", ".csv.gz"))
 def read_csv(path: Path, fields: FieldsSection) -> Iterator[RawRecord]:
     """Read a UTF-8 CSV file with a header row (optionally gzip-compressed).
 
@@ -393,7 +318,7 @@ def read_csv(path: Path, fields: FieldsSection) -> Iterator[RawRecord]:
         One per data row, source ``path:line`` of the row's first line (quoted cells may
         span lines).
     """
-    with _open_text(path) as handle:
+    with open_text(path) as handle:
         # Universal newlines turn CRLF inside quoted cells into "\n"; cleaning makes it a
         # space anyway, and line_num stays a count of physical lines for the messages.
         # strict: a quote that never closes is an error, not a cell that swallows the file.
@@ -431,7 +356,7 @@ def read_csv(path: Path, fields: FieldsSection) -> Iterator[RawRecord]:
 # parquet
 
 
-@readers.register("parquet")
+@reader("parquet", (".parquet",))
 def read_parquet(path: Path, fields: FieldsSection) -> Iterator[RawRecord]:
     """Read a Parquet file with pyarrow, in batches.
 
@@ -495,9 +420,3 @@ def read_parquet(path: Path, fields: FieldsSection) -> Iterator[RawRecord]:
                 row += 1
                 values = {name: data[name][index] for name in wanted}
                 yield _record(values, fields, f"{path}:{row}", f"{file_stem(path)}:{row}")
-
-
-BUILTIN_READERS = {"seed": read_seed, "jsonl": read_jsonl, "csv": read_csv, "parquet": read_parquet}
-"""The readers above by name. They are also in ``topics.registry.readers``; looking them up
-here spares ``load_corpus`` the registry's import of every built-in module (embedders,
-report), which a command that only reads the corpus should not pay for."""

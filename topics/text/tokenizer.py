@@ -38,10 +38,14 @@ import threading
 import unicodedata
 import warnings
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from topics.text.han import HAN, HAN_CHARS, HAN_RUN
 from topics.text.stopwords import normalise_stopwords, stopwords
+
+#: The folder whose code and word lists decide the tokens (:meth:`MixedTokenizer.fingerprint`).
+TEXT_PACKAGE = Path(__file__).resolve().parent
 
 # Letters of the alphabetic scripts a corpus may hold besides Chinese: Latin with accents
 # (the multiplication and division signs excluded), Vietnamese, Greek, Cyrillic, Armenian,
@@ -224,13 +228,9 @@ class MixedTokenizer:
         lists of ``topics.text`` (editing a stopword file or a rule changes it) and the jieba
         version (its dictionary ships with it). Token caches and TF-IDF blocks are keyed by it.
         """
-        from pathlib import Path
-
-        import topics.text
         from topics.hashing import files_digest, package_version
 
-        package = Path(topics.text.__file__).parent
-        files = [*package.glob("*.py"), *package.glob("stopwords/*.txt")]
+        files = [*TEXT_PACKAGE.glob("*.py"), *TEXT_PACKAGE.glob("stopwords/*.txt")]
         return f"{self!r}:jieba-{package_version('jieba')}:text-{files_digest(files)}"
 
     @property
