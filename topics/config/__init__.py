@@ -1,0 +1,58 @@
+"""The run's configuration: one declarative schema (:mod:`.schema`) and how a YAML file with
+``--set`` overrides becomes a validated, frozen :class:`RunConfig` (:mod:`.loading`)."""
+
+from topics.config.loading import (
+    apply_overrides,
+    explain,
+    load_config,
+    override_origins,
+    parse_override,
+    read_yaml,
+    resolve_paths,
+)
+from topics.config.schema import (
+    CacheSection,
+    ClusterSection,
+    CorpusSection,
+    EmbeddingSection,
+    EngineSection,
+    FieldsSection,
+    HdbscanSection,
+    OutliersSection,
+    OutputSection,
+    RunConfig,
+    RunSection,
+    Section,
+    TopicsSection,
+    UmapSection,
+    config_to_dict,
+    int_or,
+    validate_config,
+)
+
+__all__ = [
+    "CacheSection",
+    "ClusterSection",
+    "CorpusSection",
+    "EmbeddingSection",
+    "EngineSection",
+    "FieldsSection",
+    "HdbscanSection",
+    "OutliersSection",
+    "OutputSection",
+    "RunConfig",
+    "RunSection",
+    "Section",
+    "TopicsSection",
+    "UmapSection",
+    "apply_overrides",
+    "config_to_dict",
+    "explain",
+    "int_or",
+    "load_config",
+    "override_origins",
+    "parse_override",
+    "read_yaml",
+    "resolve_paths",
+    "validate_config",
+]
