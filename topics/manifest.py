@@ -7,8 +7,6 @@ timings, cache hits and peak memory as the run goes.
 from __future__ import annotations
 
 import platform
-import resource
-import sys
 from datetime import datetime
 from importlib import metadata
 from typing import Any
@@ -45,12 +43,6 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             found[name] = "not installed"
     return found
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MB."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
 
 
 def key_settings(config: RunConfig, clusters: Clusters) -> dict[str, Any]:

@@ -13,8 +13,6 @@ them back in reading order. Listing the same files in another order gives the sa
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -35,7 +33,7 @@ from topics.assign.core import (
 from topics.assign.store import build_assigner
 from topics.cache import ArrayCache
 from topics.cluster import cluster, reduce_cached
-from topics.config import HdbscanSection, RunConfig, UmapSection
+from topics.config import HdbscanSection, RunConfig
 from topics.crosslingual.policy import align_clusters, align_labels, mark_translations
 from topics.diagnostics import language_split, no_topics_warning
 from topics.embed.lexical import add_lexical, choose_lexical, lexical_fingerprint
@@ -47,11 +45,11 @@ from topics.embed.stage import (
     word_embedder,
 )
 from topics.engine import Engine, open_engine
-from topics.evaluate.stability import seed_stability
+from topics.evaluate.stability import refit_labels, seed_stability
 from topics.layers import build_layers, fixed_overview_warning, layers_table
-from topics.manifest import build_manifest, peak_rss_mb
+from topics.manifest import build_manifest
 from topics.preflight import Checked
-from topics.progress import Progress, SilentProgress
+from topics.progress import Progress, SilentProgress, StageClock, peak_rss_mb
 from topics.registry import capable
 from topics.represent.bertopic_stage import resolve_min_df
 from topics.run_folder import RunFolder, RunOutputs
@@ -68,47 +66,6 @@ class RunResult:
     corpus: Corpus
     topics: Topics
     warnings: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _Clock:
-    progress: Progress
-    timings: dict[str, float] = field(default_factory=dict)
-    peak_rss_mb: dict[str, float] = field(default_factory=dict)
-
-    @contextmanager
-    def stage(self, name: str, total: int | None = None) -> Iterator[dict[str, str]]:
-        """Time a stage; the body may set ``note["text"]`` for the summary line."""
-        note = {"text": ""}
-        self.progress.start(name, total)
-        began = time.perf_counter()
-        yield note
-        seconds = time.perf_counter() - began
-        self.timings[name] = round(self.timings.get(name, 0.0) + seconds, 3)
-        # The process's peak so far, after each stage: the first stage whose value jumps is
-        # the one that sets the run's peak memory.
-        self.peak_rss_mb[name] = peak_rss_mb()
-        self.progress.finish(name, seconds, note["text"])
-
-
-# --------------------------------------------------------------------------------------------
-# Stage wiring
-
-
-def _refit_labels(
-    embeddings: Embeddings,
-    umap_section: UmapSection,
-    hdbscan_section: HdbscanSection,
-    cache: ArrayCache,
-    seed: int,
-) -> np.ndarray:
-    """Cluster labels of the run's reduction and clustering under another seed."""
-    reduced = reduce_cached(embeddings, umap_section, seed, cache)
-    return cluster(reduced, hdbscan_section, seed).labels
-
-
-# --------------------------------------------------------------------------------------------
-# The run
 
 
 def run_pipeline(
@@ -142,14 +99,14 @@ def run_pipeline(
 
     # A config that cannot run fails here, in one line, before any work.
     checked = checked if checked is not None and checked.config == config else preflight(config)
-    clock = _Clock(progress or SilentProgress())
+    clock = StageClock(progress or SilentProgress())
     if engine is not None:
         return _run(config, clock, engine, checked.embedder)
     with open_engine(config.engine) as opened:
         return _run(config, clock, opened, checked.embedder)
 
 
-def _run(config: RunConfig, clock: _Clock, engine: Engine, embedder: Any) -> RunResult:
+def _run(config: RunConfig, clock: StageClock, engine: Engine, embedder: Any) -> RunResult:
     """The stages of a run in order, each handing its typed value to the next."""
     started = datetime.now(UTC)
     began = time.perf_counter()
@@ -160,18 +117,8 @@ def _run(config: RunConfig, clock: _Clock, engine: Engine, embedder: Any) -> Run
     corpus, embeddings = vectors.corpus, vectors.embeddings
     core = vectors.core
     fitted = embeddings if core is None else core_embeddings(embeddings, core)
-    with clock.stage("reduce") as note:
-        reduced = reduce_cached(fitted, config.umap, config.run.seed, umap_cache)
-        note["text"] = "from cache" if reduced.from_cache else f"UMAP → {reduced.coords.shape[1]}-d"
-        if core is not None:
-            note["text"] += f" on a sample of {len(core)}"
-    with clock.stage("cluster") as note:
-        hdbscan_section = fitted_hdbscan(config.hdbscan, len(corpus), core)
-        clusters = cluster(reduced, hdbscan_section, config.run.seed)
-        core_labels = clusters.labels
-        note["text"] = f"min_cluster_size={clusters.min_cluster_size}"
-        if core is None:
-            clusters = align_clusters(corpus, clusters, note)
+    reduced, clusters, hdbscan_section = _cluster(corpus, fitted, core, config, clock, umap_cache)
+    core_labels = clusters.labels if clusters.found is None else clusters.found
     assigned = None
     if core is not None:
         with clock.stage("assign") as note:
@@ -214,14 +161,28 @@ def _run(config: RunConfig, clock: _Clock, engine: Engine, embedder: Any) -> Run
     warnings = [t for t in (corpus.cut, empty, language.summary, layers.warning) if t]
     record = _run_record(outputs, core, layers, vectors, reduced, map2d)
     del embeddings, fitted, vectors, assigned  # not needed for the files (1 GB+ at 1M)
+    manifest = build_manifest(
+        config, corpus, topics, clusters, metrics, language, started, warnings
+    )
+    manifest["counts"].update(record.pop("counts"))
+    manifest.update(record)
+    run_dir = _write(config, clock, outputs, manifest, began)
+    return RunResult(
+        run_dir=run_dir, manifest=manifest, corpus=corpus, topics=topics, warnings=warnings
+    )
+
+
+def _write(
+    config: RunConfig,
+    clock: StageClock,
+    outputs: RunOutputs,
+    manifest: dict[str, Any],
+    began: float,
+) -> Path:
+    """The run folder, written whole or not at all; the manifest gets its final timings."""
     with RunFolder.create(config.output.dir, config.run.name) as writer:
         with clock.stage("outputs"):
             writer.write_outputs(outputs)
-        manifest = build_manifest(
-            config, corpus, topics, clusters, metrics, language, started, warnings
-        )
-        manifest["counts"].update(record.pop("counts"))
-        manifest.update(record)
         manifest["timings"] = dict(clock.timings)
         writer.write_manifest(manifest)
         if config.output.report:
@@ -234,9 +195,7 @@ def _run(config: RunConfig, clock: _Clock, engine: Engine, embedder: Any) -> Run
         manifest["peak_rss_mb_after"] = dict(clock.peak_rss_mb)
         manifest["run"]["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
         writer.write_manifest(manifest)
-    return RunResult(
-        run_dir=writer.final, manifest=manifest, corpus=corpus, topics=topics, warnings=warnings
-    )
+    return writer.final
 
 
 #: The 2-D map spreads points a little more than the clustering's UMAP (``umap.min_dist``).
@@ -247,7 +206,7 @@ MAP_MIN_DIST = 0.1
 # The stages' wiring (each a function of the values before it)
 
 
-def _load(config: RunConfig, clock: _Clock) -> Corpus:
+def _load(config: RunConfig, clock: StageClock) -> Corpus:
     from topics.corpus import load_corpus
 
     with clock.stage("load") as note:
@@ -269,7 +228,7 @@ class _Vectors:
 
 
 def _embed(
-    corpus: Corpus, config: RunConfig, clock: _Clock, engine: Engine, embedder: Any
+    corpus: Corpus, config: RunConfig, clock: StageClock, engine: Engine, embedder: Any
 ) -> _Vectors:
     root = cache_root(config)
     with clock.stage("embed", total=len(corpus)) as note:
@@ -301,6 +260,29 @@ def _embed(
     return _Vectors(corpus, embeddings, core, lexical, lexical_model)
 
 
+def _cluster(
+    corpus: Corpus,
+    fitted: Embeddings,
+    core: np.ndarray | None,
+    config: RunConfig,
+    clock: StageClock,
+    umap_cache: ArrayCache,
+) -> tuple[Reduced, Clusters, HdbscanSection]:
+    """UMAP and HDBSCAN on the fitted documents (translation pairs aligned without a core)."""
+    with clock.stage("reduce") as note:
+        reduced = reduce_cached(fitted, config.umap, config.run.seed, umap_cache)
+        note["text"] = "from cache" if reduced.from_cache else f"UMAP → {reduced.coords.shape[1]}-d"
+        if core is not None:
+            note["text"] += f" on a sample of {len(core)}"
+    with clock.stage("cluster") as note:
+        hdbscan_section = fitted_hdbscan(config.hdbscan, len(corpus), core)
+        clusters = cluster(reduced, hdbscan_section, config.run.seed)
+        note["text"] = f"min_cluster_size={clusters.min_cluster_size}"
+        if core is None:
+            clusters = align_clusters(corpus, clusters, note)
+    return reduced, clusters, hdbscan_section
+
+
 def _assign_rest(
     corpus: Corpus,
     embeddings: Embeddings,
@@ -322,7 +304,7 @@ def _represent(
     reduced: Reduced,
     clusters: Clusters,
     config: RunConfig,
-    clock: _Clock,
+    clock: StageClock,
     engine: Engine,
     embedder: Any,
     core: np.ndarray | None,
@@ -374,7 +356,7 @@ def _evaluate(
     umap_cache = ArrayCache(cache_root(config), "umap")
     stability_ari = seed_stability(
         align_labels(fitted_corpus, core_labels),
-        partial(_refit_labels, fitted, config.umap, hdbscan_section, umap_cache),
+        partial(refit_labels, fitted, config.umap, hdbscan_section, umap_cache),
         [config.run.seed + offset for offset in range(1, config.run.seeds)],
         finish=lambda labels: align_labels(fitted_corpus, labels),
     )

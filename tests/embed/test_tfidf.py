@@ -52,7 +52,7 @@ def test_fingerprint_follows_the_tokenizer(monkeypatch, tmp_path):
     """Defect 8: the vectors depend on the tokens, so must the key."""
     import shutil
 
-    import topics.text
+    from topics.text import tokenizer
 
     default = TfidfEmbedder().fingerprint()
     assert default == TfidfEmbedder().fingerprint()
@@ -61,8 +61,8 @@ def test_fingerprint_follows_the_tokenizer(monkeypatch, tmp_path):
     monkeypatch.undo()
     # An edited stopword list (a copy of topics/text with one more stopword) changes the key.
     copy = tmp_path / "text"
-    shutil.copytree(Path(topics.text.__file__).parent, copy)
-    monkeypatch.setattr(topics.text, "__file__", str(copy / "__init__.py"))
+    shutil.copytree(tokenizer.TEXT_PACKAGE, copy)
+    monkeypatch.setattr(tokenizer, "TEXT_PACKAGE", copy)
     assert TfidfEmbedder().fingerprint() == default
     with (copy / "stopwords" / "en.txt").open("a", encoding="utf-8") as stream:
         stream.write("\nmethodology\n")

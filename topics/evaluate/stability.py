@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from topics.evaluate.metrics import pairwise_ari
+
+if TYPE_CHECKING:
+    from topics.cache import ArrayCache
+    from topics.config import HdbscanSection, UmapSection
+    from topics.types import Embeddings
 
 
 def seed_stability(
@@ -38,3 +44,18 @@ def seed_stability(
         return None
     runs = [np.asarray(first)] + [finish(refit(seed)) for seed in seeds]
     return round(float(pairwise_ari(runs)), 4)
+
+
+def refit_labels(
+    embeddings: Embeddings,
+    umap_section: UmapSection,
+    hdbscan_section: HdbscanSection,
+    cache: ArrayCache,
+    seed: int,
+) -> np.ndarray:
+    """Cluster labels of the run's reduction and clustering under another seed (the UMAP
+    output cached per seed, so a re-run of a stability check refits nothing)."""
+    from topics.cluster import cluster, reduce_cached
+
+    reduced = reduce_cached(embeddings, umap_section, seed, cache)
+    return cluster(reduced, hdbscan_section, seed).labels

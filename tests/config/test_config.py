@@ -90,7 +90,7 @@ def test_registry_choices_come_from_the_registry(
 
 def test_schema_defaults_are_the_tuned_preset(tmp_path: Path) -> None:
     """A config holding only corpus.paths is the default preset (31% vs 0% outliers before)."""
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     minimal = write(tmp_path, f"corpus:\n  paths: [{root / 'data' / 'sample'}]\n")
     mine = load_config(minimal).model_dump(mode="json")
     preset = load_config(root / "configs" / "default.yaml").model_dump(mode="json")
@@ -117,7 +117,7 @@ def _leaves(data: dict, prefix: str = "") -> dict[str, object]:
 def test_presets_state_only_what_differs_from_the_schema(name: str) -> None:
     import yaml
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     path = root / "topics" / "starter.yaml" if name == "starter" else root / name
     stated = _leaves(yaml.safe_load(path.read_text("utf-8")))
     defaults = {key: json.loads(default) for key, default, _ in explain()}
@@ -132,7 +132,7 @@ def test_preset_comments_quote_only_figures_of_the_results_they_name() -> None:
     bench/results file the preset names; better, the comment links there instead."""
     import re
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     for path in sorted((root / "configs").glob("*.yaml")):
         comments = " ".join(
             line.split("#", 1)[1] for line in path.read_text("utf-8").splitlines() if "#" in line
@@ -329,7 +329,7 @@ def test_readme_config_reference_is_current() -> None:
     """The README's config reference is generated from the schema; it must not drift."""
     import importlib.util
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     spec = importlib.util.spec_from_file_location(
         "config_reference", root / "scripts" / "config_reference.py"
     )
