@@ -24,6 +24,7 @@ from __future__ import annotations
 import glob
 import logging
 from array import array
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,7 +34,7 @@ from topics.config import CorpusSection
 from topics.corpus.clean import cut_text, normalise_optional, normalise_text
 from topics.corpus.columns import Records
 from topics.corpus.language import detect_language
-from topics.corpus.readers import format_for_path, format_suffixes
+from topics.corpus.readers import RawRecord, format_for_path, format_suffixes
 from topics.corpus.texts import TextFile
 from topics.errors import InputError
 from topics.registry import readers
@@ -189,126 +190,166 @@ def load_corpus(section: CorpusSection, spill: Path | None = None) -> Corpus:
         For a path that matches nothing, an unreadable or malformed file (the message names
         ``file:line``), or when no document is left.
     """
-    from topics.hashing import text_digest
-    from topics.types import Corpus  # lazy: topics.types imports pandas
-
-    records = Records()
-    # Which record each distinct text keeps (a slot per text, in order of first sight). Exact
-    # duplicates are found by the text's 128-bit hash, which the run needs anyway (the cache key
-    # of its vectors and tokens): no text is kept in memory to compare against.
-    kept = array("q")
-    slot_of_digest: dict[bytes, int] = {}
-    store: TextFile | list[str] = [] if spill is None else TextFile(spill)
-    file_keys: list[tuple[str, str]] = []
-    read = duplicates = too_short = empty = 0
-    cut = Cut()
+    reading = _Reading(section, spill)
     for path, corpus_format in expand_paths(section.paths, section.format):
-        reader = readers.get(corpus_format)
-        raw_records = reader(path, section.fields)
-        file, file_key = len(file_keys), _file_key(path)
-        file_keys.append(file_key)
+        raw_records = readers.get(corpus_format)(path, section.fields)
         try:
-            for ordinal, record in enumerate(raw_records, start=1):
-                read += 1
-                text = normalise_text(record.text)
-                if not text:
-                    empty += 1
-                    continue
-                if len(text) < section.min_chars:
-                    too_short += 1
-                    continue
-                if section.max_chars is not None and len(text) > section.max_chars:
-                    cut.add(len(text), record.source)
-                    text = cut_text(text, section.max_chars)
-                digest = text_digest(text)
-                slot = slot_of_digest.get(digest)
-                if slot is not None:
-                    duplicates += 1
-                    first = kept[slot]
-                    if (*file_key, ordinal) >= (
-                        *file_keys[records.files[first]],
-                        records.ordinals[first],
-                    ):
-                        continue
-                    # The duplicate sorts first: it becomes the copy kept, sharing the text's
-                    # stored row and language.
-                    row, lang = records.rows[first], records.langs.get(first)
-                else:
-                    row, lang = _store(store, text), detect_language(text)
-                index = records.add(
-                    file=file,
-                    ordinal=ordinal,
-                    row=row,
-                    digest=digest,
-                    lang=lang,
-                    id=normalise_text(record.id) or record.source,
-                    title=normalise_optional(record.title),
-                    source=record.source,
-                    date=normalise_optional(record.date),
-                    label=normalise_optional(record.label),
-                )
-                if slot is not None:
-                    kept[slot] = index
-                    continue
-                slot_of_digest[digest] = len(kept)
-                kept.append(index)
-                if section.limit is not None and len(kept) >= section.limit:
-                    break
+            full = reading.read_file(path, raw_records)
         finally:
             # Stopping at the limit must close the file now, not when the generator is collected.
             close = getattr(raw_records, "close", None)
             if close is not None:
                 close()
-        if section.limit is not None and len(kept) >= section.limit:
+        if full:
             break
-    del slot_of_digest  # before the lists below are made, so they can reuse its memory
-    if not kept:
-        raise InputError(
-            f"corpus.paths: no documents found in {', '.join(section.paths)} "
-            f"({read} records read: {empty} with an empty text field "
-            f"'{section.fields.text}', {too_short} shorter than corpus.min_chars="
-            f"{section.min_chars})."
+    return reading.corpus()
+
+
+class _Reading:
+    """The documents kept so far while reading a corpus, and the counts of those dropped.
+
+    Exact duplicates are found by the text's 128-bit hash, which the run needs anyway (the
+    cache key of its vectors and tokens): no text is kept in memory to compare against.
+    """
+
+    def __init__(self, section: CorpusSection, spill: Path | None) -> None:
+        self.section = section
+        self.records = Records()
+        # Which record each distinct text keeps (a slot per text, in order of first sight).
+        self.kept = array("q")
+        self.slot_of_digest: dict[bytes, int] = {}
+        self.store: TextFile | list[str] = [] if spill is None else TextFile(spill)
+        self.file_keys: list[tuple[str, str]] = []
+        self.read = self.duplicates = self.too_short = self.empty = 0
+        self.cut = Cut()
+
+    def read_file(self, path: Path, raw_records: Iterable[RawRecord]) -> bool:
+        """Take the records of one file; whether ``corpus.limit`` was reached."""
+        file, file_key = len(self.file_keys), _file_key(path)
+        self.file_keys.append(file_key)
+        for ordinal, record in enumerate(raw_records, start=1):
+            self.read += 1
+            text = self._clean(record)
+            if text is not None:
+                self._take(record, text, file, file_key, ordinal)
+                limit = self.section.limit
+                if limit is not None and len(self.kept) >= limit:
+                    return True
+        return False
+
+    def _clean(self, record: RawRecord) -> str | None:
+        """The record's cleaned text (cut to ``corpus.max_chars``), ``None`` when dropped."""
+        text = normalise_text(record.text)
+        if not text:
+            self.empty += 1
+            return None
+        if len(text) < self.section.min_chars:
+            self.too_short += 1
+            return None
+        if self.section.max_chars is not None and len(text) > self.section.max_chars:
+            self.cut.add(len(text), record.source)
+            text = cut_text(text, self.section.max_chars)
+        return text
+
+    def _take(
+        self, record: RawRecord, text: str, file: int, file_key: tuple[str, str], ordinal: int
+    ) -> None:
+        from topics.hashing import text_digest
+
+        records = self.records
+        digest = text_digest(text)
+        slot = self.slot_of_digest.get(digest)
+        if slot is not None:
+            self.duplicates += 1
+            first = self.kept[slot]
+            if (*file_key, ordinal) >= (
+                *self.file_keys[records.files[first]],
+                records.ordinals[first],
+            ):
+                return
+            # The duplicate sorts first: it becomes the copy kept, sharing the text's stored
+            # row and language.
+            row, lang = records.rows[first], records.langs.get(first)
+        else:
+            row, lang = _store(self.store, text), detect_language(text)
+        index = records.add(
+            file=file,
+            ordinal=ordinal,
+            row=row,
+            digest=digest,
+            lang=lang,
+            id=normalise_text(record.id) or record.source,
+            title=normalise_optional(record.title),
+            source=record.source,
+            date=normalise_optional(record.date),
+            label=normalise_optional(record.label),
         )
-    logger.info(
-        "corpus: %d records read, %d kept, %d exact duplicates, %d empty and %d too short dropped",
-        read,
-        len(kept),
-        duplicates,
-        empty,
-        too_short,
-    )
-    chosen = np.sort(np.frombuffer(kept, dtype=np.int64)).tolist()  # record order = reading order
-    # Suffixes for repeated ids go by the canonical key, so they too ignore the paths' order.
-    file_rank = np.empty(len(file_keys), dtype=np.int64)
-    file_rank[sorted(range(len(file_keys)), key=file_keys.__getitem__)] = range(len(file_keys))
-    by_key = np.lexsort(
-        (records.column("ordinals")[chosen], file_rank[records.column("files")[chosen]])
-    ).tolist()
-    ids = [""] * len(chosen)
-    raw_ids = [records.ids.get(chosen[i]) for i in by_key]
-    for index, unique in zip(by_key, unique_ids(raw_ids), strict=True):  # type: ignore[arg-type]
-        ids[index] = unique
-    del raw_ids
-    dates = records.dates.take(chosen)
-    labels = records.labels.take(chosen)
-    rows = records.column("rows")[chosen]
-    corpus = Corpus(
-        ids=ids,
-        texts=[store[row] for row in rows.tolist()]
-        if isinstance(store, list)
-        else store.texts(rows),
-        titles=records.titles.take(chosen),
-        langs=records.langs.take(chosen),  # type: ignore[arg-type]
-        sources=records.sources.take(chosen),  # type: ignore[arg-type]
-        dates=dates if any(value is not None for value in dates) else None,
-        labels=labels if any(value is not None for value in labels) else None,
-        documents_read=read,
-        duplicates_dropped=duplicates,
-        positions=list(range(len(chosen))),
-        cut=cut.summary(section.max_chars),
-    )
-    corpus.__dict__["text_hashes"] = records.hexdigests(chosen)  # computed once
-    return corpus
+        if slot is not None:
+            self.kept[slot] = index
+            return
+        self.slot_of_digest[digest] = len(self.kept)
+        self.kept.append(index)
+
+    def corpus(self) -> Corpus:
+        """The kept documents in reading order (an InputError when none is left)."""
+        from topics.types import Corpus  # lazy: topics.types imports pandas
+
+        section, records = self.section, self.records
+        del self.slot_of_digest  # before the lists below are made, so they can reuse its memory
+        if not self.kept:
+            raise InputError(
+                f"corpus.paths: no documents found in {', '.join(section.paths)} "
+                f"({self.read} records read: {self.empty} with an empty text field "
+                f"'{section.fields.text}', {self.too_short} shorter than corpus.min_chars="
+                f"{section.min_chars})."
+            )
+        logger.info(
+            "corpus: %d records read, %d kept, %d exact duplicates, %d empty and %d too short "
+            "dropped",
+            self.read,
+            len(self.kept),
+            self.duplicates,
+            self.empty,
+            self.too_short,
+        )
+        # Record order = reading order.
+        chosen = np.sort(np.frombuffer(self.kept, dtype=np.int64)).tolist()
+        dates = records.dates.take(chosen)
+        labels = records.labels.take(chosen)
+        rows = records.column("rows")[chosen]
+        store = self.store
+        corpus = Corpus(
+            ids=self._unique_ids(chosen),
+            texts=[store[row] for row in rows.tolist()]
+            if isinstance(store, list)
+            else store.texts(rows),
+            titles=records.titles.take(chosen),
+            langs=records.langs.take(chosen),  # type: ignore[arg-type]
+            sources=records.sources.take(chosen),  # type: ignore[arg-type]
+            dates=dates if any(value is not None for value in dates) else None,
+            labels=labels if any(value is not None for value in labels) else None,
+            documents_read=self.read,
+            duplicates_dropped=self.duplicates,
+            positions=list(range(len(chosen))),
+            cut=self.cut.summary(section.max_chars),
+        )
+        corpus.__dict__["text_hashes"] = records.hexdigests(chosen)  # computed once
+        return corpus
+
+    def _unique_ids(self, chosen: list[int]) -> list[str]:
+        """The kept records' ids made unique; suffixes for repeated ids go by the canonical
+        key (file name, path, record number), so they too ignore the order of the paths."""
+        records, file_keys = self.records, self.file_keys
+        file_rank = np.empty(len(file_keys), dtype=np.int64)
+        file_rank[sorted(range(len(file_keys)), key=file_keys.__getitem__)] = range(len(file_keys))
+        by_key = np.lexsort(
+            (records.column("ordinals")[chosen], file_rank[records.column("files")[chosen]])
+        ).tolist()
+        ids = [""] * len(chosen)
+        raw_ids = [records.ids.get(chosen[i]) for i in by_key]
+        for index, unique in zip(by_key, unique_ids(raw_ids), strict=True):  # type: ignore[arg-type]
+            ids[index] = unique
+        return ids
 
 
 class Cut:

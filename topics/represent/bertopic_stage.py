@@ -154,9 +154,89 @@ def represent(
     vectorizer = make_vectorizer(vocabulary)
     document_term = count_terms(joined, vocabulary, engine)
     vectors = np.asarray(embeddings.vectors, dtype=np.float32)
-    labels = np.asarray(clusters.labels, dtype=np.int64)
     top_n_words = max(section.top_n_words, DIVERSITY_WORDS)
 
+    model, assignments, cluster_topic = _fit_topics(
+        joined,
+        vectors,
+        reduced,
+        clusters,
+        vectorizer,
+        vocabulary,
+        section,
+        word_embedder,
+        top_n_words,
+        seed,
+        corpus,
+        fitted if fitted_rows is not None else None,
+        engine,
+    )
+    probabilities = document_probabilities(
+        hdbscan_labels_of(clusters), clusters.probabilities, cluster_topic, assignments
+    )
+    words = topic_words(model, assignments, top_n_words)
+    centres = topic_vectors(vectors, assignments)
+    min_df = max(2, resolve_min_df(section, len(joined)))
+    frequent = frozenset(token for token, count in frequencies.items() if count >= min_df)
+    del frequencies  # a million abstracts have millions of distinct tokens
+    labeler, found = _labels(
+        sample,
+        joined,
+        frequent,
+        min_df,
+        document_term,
+        vocabulary,
+        section,
+        assignments,
+        words,
+        engine,
+        fitted if fitted_rows is not None else None,
+    )
+    table = topic_table(
+        corpus,
+        assignments,
+        words,
+        found.words,
+        section.label_words,
+        section.top_n_words,
+        found.labels,
+    )
+    return Topics(
+        table=table,
+        words=words,
+        assignments=assignments,
+        probabilities=probabilities,
+        model=model,
+        document_term=document_term,
+        vocabulary=vocabulary,
+        topic_vectors=centres,
+        representative_ids=representative_ids(corpus, vectors, assignments, centres),
+        term_rows=None if fitted_rows is None else fitted,
+        language_words=found.words,
+        generic_label_share=found.generic_share(),
+        labeler=labeler,
+    )
+
+
+def _fit_topics(
+    joined: list[str],
+    vectors: np.ndarray,
+    reduced: Reduced,
+    clusters: Clusters,
+    vectorizer: Any,
+    vocabulary: list[str],
+    section: TopicsSection,
+    word_embedder: Any,
+    top_n_words: int,
+    seed: int,
+    corpus: Corpus,
+    fitted_rows: np.ndarray | None,
+    engine: Engine,
+) -> tuple[Any, np.ndarray, dict[int, int]]:
+    """BERTopic fitted on the fitted documents' tokens and clusters: ``(model or None, each
+    document's topic after outlier reduction, cluster → topic)``."""
+    fitted = np.arange(len(corpus)) if fitted_rows is None else fitted_rows
+    labels = np.asarray(clusters.labels, dtype=np.int64)
     model = None
     assignments = labels.copy()
     cluster_topic = {c: c for c in np.unique(labels[labels != -1]).tolist()}
@@ -194,18 +274,27 @@ def represent(
                     corpus,
                     membership=membership,
                     top_n_words=top_n_words,
-                    fitted_rows=None if fitted_rows is None else fitted,
+                    fitted_rows=fitted_rows,
                     engine=engine,
                 )
 
-    probabilities = document_probabilities(
-        hdbscan_labels_of(clusters), clusters.probabilities, cluster_topic, assignments
-    )
-    words = topic_words(model, assignments, top_n_words)
-    centres = topic_vectors(vectors, assignments)
-    min_df = max(2, resolve_min_df(section, len(joined)))
-    frequent = frozenset(token for token, count in frequencies.items() if count >= min_df)
-    del frequencies  # a million abstracts have millions of distinct tokens
+    return model, assignments, cluster_topic
+
+
+def _labels(
+    sample: Corpus,
+    joined: list[str],
+    frequent: frozenset[str],
+    min_df: int,
+    document_term: Any,
+    vocabulary: list[str],
+    section: TopicsSection,
+    assignments: np.ndarray,
+    words: dict[int, list[tuple[str, float]]],
+    engine: Engine,
+    fitted_rows: np.ndarray | None,
+) -> tuple[GroupLabeler, Any]:
+    """The labeler over the fitted documents' words and phrases, and the topics' labels."""
     presence, phrases = phrase_matrix(sample.texts, joined, min_df, engine, frequent)
     labeler = GroupLabeler(
         document_term,
@@ -216,33 +305,9 @@ def represent(
         section.label_language,
         section.label_words,
         section.top_n_words,
-        rows=None if fitted_rows is None else fitted,
+        rows=fitted_rows,
     )
-    found = labeler.label(assignments, words)
-    table = topic_table(
-        corpus,
-        assignments,
-        words,
-        found.words,
-        section.label_words,
-        section.top_n_words,
-        found.labels,
-    )
-    return Topics(
-        table=table,
-        words=words,
-        assignments=assignments,
-        probabilities=probabilities,
-        model=model,
-        document_term=document_term,
-        vocabulary=vocabulary,
-        topic_vectors=centres,
-        representative_ids=representative_ids(corpus, vectors, assignments, centres),
-        term_rows=None if fitted_rows is None else fitted,
-        language_words=found.words,
-        generic_label_share=found.generic_share(),
-        labeler=labeler,
-    )
+    return labeler, labeler.label(assignments, words)
 
 
 def _build_model(
