@@ -13,6 +13,9 @@ import pytest
 from tests.conftest import CLI, ROOT, assert_one_line_error
 from tests.conftest import topics_cli as topics
 
+# Real runs in subprocesses or on real corpora: the whole suite has them, `-m "not slow"` not.
+pytestmark = pytest.mark.slow
+
 
 def test_validate_accepts_shipped_configs() -> None:
     for config in sorted((ROOT / "configs").glob("*.yaml")):

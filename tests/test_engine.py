@@ -18,6 +18,9 @@ from topics.engine import LocalEngine, RowPartitions, partition_bounds
 from topics.pipeline import run_pipeline
 from topics.represent.tokens import _TOKENIZED, build_vocabulary, split_on_spaces
 
+# Real runs in subprocesses or on real corpora: the whole suite has them, `-m "not slow"` not.
+pytestmark = pytest.mark.slow
+
 
 def _run(tmp: Path, corpus: Path, name: str, *overrides: str):  # noqa: ANN202 (RunResult)
     config = make_config(

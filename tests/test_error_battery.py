@@ -18,6 +18,9 @@ import pytest
 from tests.conftest import ROOT, SAMPLE, assert_one_line_error, folder_digest, make_config
 from tests.conftest import topics_cli as topics
 
+# Real runs in subprocesses or on real corpora: the whole suite has them, `-m "not slow"` not.
+pytestmark = pytest.mark.slow
+
 RUN_NAME = "kept"
 DEFAULT = str(ROOT / "configs" / "default.yaml")
 

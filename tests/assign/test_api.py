@@ -12,6 +12,9 @@ from tests.conftest import ROOT, held_out_pairs
 from topics import InputError, Run, TopicModel
 from topics.pipeline import run_pipeline
 
+# Real runs in subprocesses or on real corpora: the whole suite has them, `-m "not slow"` not.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def abstracts() -> list[str]:

@@ -29,6 +29,9 @@ from topics.errors import InputError
 from topics.pipeline import run_pipeline
 from topics.run_folder.read import read_manifest
 
+# Real runs in subprocesses or on real corpora: the whole suite has them, `-m "not slow"` not.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def pairs() -> list[dict]:

@@ -56,6 +56,7 @@ def test_top_k_finds_the_largest_entries_of_each_row(monkeypatch, columns: int, 
     assert len(set(found[1].tolist())) == k and (values[1] == 0.5).all()
 
 
+@pytest.mark.slow
 def test_approximate_search_finds_nearly_the_same_neighbours(monkeypatch) -> None:
     rng = np.random.default_rng(1)
     centres = rng.normal(size=(5, 16)) * 4

@@ -146,6 +146,7 @@ def test_translation_is_the_nearest_neighbour_in_a_mixed_corpus(embedder, pairs_
     assert translation_is_nearest(embedder, zh, en) >= 0.9
 
 
+@pytest.mark.slow
 def test_old_static_table_fails_the_mixed_neighbour_bar(embedder, static_embedder, pairs_40):
     # The same bar on the 40-pair slice: distilled 0.95, static 0.51. Pins that the threshold
     # above separates the two tables rather than passing anything.

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PWNED_HOOK = "window.__pwned = 0;"
 

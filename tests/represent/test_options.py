@@ -16,6 +16,9 @@ import pytest
 from tests.conftest import ROOT, make_config
 from topics.pipeline import run_pipeline
 
+# Real runs in subprocesses or on real corpora: the whole suite has them, `-m "not slow"` not.
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize(
     ("name", "overrides"),

@@ -27,6 +27,9 @@ from tests.conftest import ROOT, make_config
 from topics.pipeline import run_pipeline
 from topics.run_folder import recover_run_folder
 
+# Real runs in subprocesses or on real corpora: the whole suite has them, `-m "not slow"` not.
+pytestmark = pytest.mark.slow
+
 POLL_SECONDS = 0.05
 PATIENCE_SECONDS = 300
 

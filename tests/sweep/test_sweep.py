@@ -18,6 +18,9 @@ from topics.sweep import rank_trials, run_sweep
 from topics.sweep.page import pareto_front
 from topics.sweep.spec import SweepSpec
 
+# Real runs in subprocesses or on real corpora: the whole suite has them, `-m "not slow"` not.
+pytestmark = pytest.mark.slow
+
 
 def write_sweep(folder: Path, session_dir: Path, grid: dict) -> Path:
     path = folder / "sweep.yaml"
