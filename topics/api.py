@@ -173,8 +173,8 @@ class Run:
         config = run_config(folder.manifest, folder.path, None, list(overrides or []))
         with _as_paths(documents, config) as paths:
             result = assign_documents(self.run_dir, paths or [], overrides, progress)
-        added = self.documents
-        return added.iloc[len(added) - result.added :].reset_index(drop=True)
+        # The rows as appended: the run's other documents (and their texts) are not read again.
+        return result.rows.reset_index(drop=True)
 
 
 @contextlib.contextmanager

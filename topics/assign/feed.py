@@ -46,6 +46,7 @@ class AssignResult:
     outliers: int
     manifest: dict[str, Any]
     warnings: list[str]
+    rows: pd.DataFrame
 
 
 def run_config(
@@ -123,6 +124,7 @@ def assign_documents(
         outliers=int((found.topics == -1).sum()),
         manifest=manifest,
         warnings=[new.cut] if new.cut else [],
+        rows=rows,
     )
 
 
