@@ -128,6 +128,8 @@ def run(
         _summary(result.manifest)
         for warning in result.warnings:
             err.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
+        for note in result.notes:
+            err.print(f"note: {escape(note)}", soft_wrap=True)
     print(result.run_dir)
 
 

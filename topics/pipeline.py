@@ -30,13 +30,13 @@ from topics.assign.core import (
     spread_clusters,
     spread_reduced,
 )
-from topics.assign.store import build_assigner
+from topics.assign.store import run_assigner
 from topics.cache import ArrayCache
 from topics.cluster import cluster, reduce_cached
 from topics.config import HdbscanSection, RunConfig
 from topics.crosslingual.policy import align_clusters, align_labels, mark_translations
 from topics.diagnostics import language_split, no_topics_warning
-from topics.embed.lexical import add_lexical, choose_lexical, lexical_fingerprint
+from topics.embed.lexical import add_lexical, choose_lexical
 from topics.embed.stage import (
     cache_root,
     embed_corpus,
@@ -53,7 +53,8 @@ from topics.progress import Progress, SilentProgress, StageClock, peak_rss_mb
 from topics.registry import capable
 from topics.represent.bertopic_stage import resolve_min_df
 from topics.run_folder import RunFolder, RunOutputs
-from topics.scratch import allocator, take_rows
+from topics.scratch import allocator
+from topics.trends import check_dates, run_trends
 from topics.types import Clusters, Corpus, Embeddings, Reduced, Topics
 
 
@@ -66,6 +67,7 @@ class RunResult:
     corpus: Corpus
     topics: Topics
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def run_pipeline(
@@ -146,11 +148,22 @@ def _run(config: RunConfig, clock: StageClock, engine: Engine, embedder: Any) ->
     with clock.stage("layers") as note:
         layers = _layers(topics, config)
         note["text"] = " → ".join(str(c) for c in layers.counts) if layers.counts else "off"
-    assigner = _assigner(embedder, embeddings, topics, map2d, core, vectors.lexical_model, config)
+    assigner = run_assigner(
+        embedder,
+        embeddings.vectors,
+        topics.assignments,
+        map2d.coords,
+        core,
+        vectors.lexical_model,
+        config.cluster,
+        config.run.seed,
+    )
     outputs, clusters = _in_reading_order(
         corpus, topics, clusters, map2d, assigned, layers, assigner, config, embeddings
     )
     corpus, topics = outputs.corpus, outputs.topics
+    trends, trends_entry = _trends(outputs, layers, config)
+    outputs = replace(outputs, trends=None if trends is None else trends.table)
     # A lexical block (one-language corpora only) does not keep translations together.
     cross_lingual = capable(embedder, "keeps_translations") and vectors.lexical_model is None
     language = language_split(corpus, topics, cross_lingual)
@@ -166,9 +179,31 @@ def _run(config: RunConfig, clock: StageClock, engine: Engine, embedder: Any) ->
     )
     manifest["counts"].update(record.pop("counts"))
     manifest.update(record)
+    manifest["trends"] = trends_entry
     run_dir = _write(config, clock, outputs, manifest, began)
+    notes = [f"no trends: {trends_entry['reason']}."] if "reason" in trends_entry else []
     return RunResult(
-        run_dir=run_dir, manifest=manifest, corpus=corpus, topics=topics, warnings=warnings
+        run_dir=run_dir,
+        manifest=manifest,
+        corpus=corpus,
+        topics=topics,
+        warnings=warnings,
+        notes=notes,
+    )
+
+
+def _trends(outputs: RunOutputs, layers: _Layers, config: RunConfig) -> tuple[Any, dict[str, Any]]:
+    """Shares per period and the emerging/declining topics of every layer (dated corpora)."""
+    columns = {"topic": outputs.topics.assignments, **outputs.layer_columns}
+    table = outputs.topics.table
+    labels = {
+        "topic": dict(zip(table["topic"].astype(int), table["label"].astype(str), strict=True))
+    }
+    for level, column in enumerate(layers.layers.columns, start=1):
+        nodes = layers.table[layers.table["layer"] == level]
+        labels[column] = dict(zip(nodes["id"].astype(int), nodes["label"].astype(str), strict=True))
+    return run_trends(
+        outputs.corpus.dates, columns, labels, config.trends.period, config.trends.recent
     )
 
 
@@ -212,6 +247,7 @@ def _load(config: RunConfig, clock: StageClock) -> Corpus:
     with clock.stage("load") as note:
         corpus = load_corpus(config.corpus, spill=scratch_folder(config)).canonical()
         note["text"] = f"{len(corpus)} documents ({corpus.duplicates_dropped} duplicates dropped)"
+    check_dates(corpus.dates, corpus.sources, config.trends.bad_dates)  # before any long work
     return corpus
 
 
@@ -388,30 +424,6 @@ def _layers(topics: Topics, config: RunConfig) -> _Layers:
     counts = table["layer"].value_counts().sort_index().tolist()
     warning = fixed_overview_warning(config.topics.layers, counts)
     return _Layers(layers, columns, table, generic, counts, warning)
-
-
-def _assigner(
-    embedder: Any,
-    embeddings: Embeddings,
-    topics: Topics,
-    map2d: Reduced,
-    core: np.ndarray | None,
-    lexical_model: Any,
-    config: RunConfig,
-) -> Any:
-    """What ``topics assign`` needs, when new documents can be embedded the same way."""
-    if not capable(embedder, "embeds_words"):
-        return None
-    fitted_rows = np.arange(len(topics.assignments)) if core is None else core
-    return build_assigner(
-        take_rows(embeddings.vectors, fitted_rows),
-        topics.assignments[fitted_rows],
-        np.asarray(map2d.coords)[fitted_rows],
-        lexical_fingerprint(embedder.fingerprint(), lexical_model),
-        config.cluster.neighbors,
-        config.run.seed,
-        lexical_model,
-    )
 
 
 def _in_reading_order(

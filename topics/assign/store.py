@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,6 +22,10 @@ from topics.atomic import atomic_save_npy, atomic_write_text
 from topics.embed.tfidf import LexicalModel
 from topics.engine import LOCAL, Engine
 from topics.errors import InputError
+from topics.scratch import take_rows
+
+if TYPE_CHECKING:
+    from topics.config import ClusterSection
 
 FOLDER = "assign"
 FORMAT = 1
@@ -117,6 +122,35 @@ def build_assigner(
         neighbors=neighbors,
         novelty_similarity=round(threshold, 6),
         lexical=lexical,
+    )
+
+
+def run_assigner(
+    embedder: Any,
+    vectors: np.ndarray,
+    topics: np.ndarray,
+    coords: np.ndarray,
+    core: np.ndarray | None,
+    lexical: LexicalModel | None,
+    section: ClusterSection,
+    seed: int,
+) -> Assigner | None:
+    """A run's assigner over its fitted documents (``core``; ``None`` = all), or ``None`` when
+    its embedder cannot embed new documents the same way (corpus-fitted or read from a file)."""
+    from topics.embed.lexical import lexical_fingerprint
+    from topics.registry import capable
+
+    if not capable(embedder, "embeds_words"):
+        return None
+    fitted = np.arange(len(topics)) if core is None else core
+    return build_assigner(
+        take_rows(vectors, fitted),
+        np.asarray(topics)[fitted],
+        np.asarray(coords)[fitted],
+        lexical_fingerprint(embedder.fingerprint(), lexical),
+        section.neighbors,
+        seed,
+        lexical,
     )
 
 

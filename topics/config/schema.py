@@ -344,6 +344,25 @@ class TopicsSection(Section):
         return _registered(value, "representations")
 
 
+class TrendsSection(Section):
+    period: Literal["auto", "day", "week", "month", "quarter", "year"] = Field(
+        "auto",
+        description="Period of trends.csv (runs whose documents carry dates); 'auto' = the "
+        "finest of day, week, month, quarter, year giving 8+ periods of 10+ documents that fill "
+        "at least half of the span.",
+    )
+    recent: int_or(1, "auto") = Field(
+        "auto",
+        description="How many of the last periods are 'recent' for emerging/declining topics; "
+        "'auto' = the last quarter of the span's periods.",
+    )
+    bad_dates: Literal["error", "skip"] = Field(
+        "error",
+        description="A date that does not parse: 'error' (one line naming the file:line and "
+        "value) or 'skip' (the document is left out of trends; counted in the manifest).",
+    )
+
+
 class OutputSection(Section):
     dir: str = Field("reports", description="Parent folder of run folders (relative to CWD).")
     save_model: bool = Field(True, description="Save the BERTopic model (safetensors) in model/.")
@@ -372,6 +391,7 @@ class RunConfig(Section):
         default_factory=ClusterSection, description="Fit on a sample, assign the rest."
     )
     topics: TopicsSection = Field(default_factory=TopicsSection, description="Representation.")
+    trends: TrendsSection = Field(default_factory=TrendsSection, description="Trends over time.")
     output: OutputSection = Field(default_factory=OutputSection, description="Run folder.")
     cache: CacheSection = Field(default_factory=CacheSection, description="On-disk cache.")
     engine: EngineSection = Field(

@@ -26,6 +26,7 @@ from topics.run_folder.layout import (
     TOPIC_VECTORS,
     TOPIC_WORDS,
     TOPICS,
+    TRENDS,
 )
 from topics.types import Corpus, Topics
 
@@ -193,6 +194,8 @@ class RunOutputs:
     assigner:
         What ``topics assign`` needs (:class:`topics.assign.store.Assigner`), or ``None``
         for a run whose vectors cannot be made for new documents.
+    trends:
+        ``trends.csv`` (:mod:`topics.trends`), or ``None`` for a run without dates.
     """
 
     corpus: Corpus
@@ -204,6 +207,7 @@ class RunOutputs:
     dimensions: int
     save_model: bool = False
     assigner: Any = None
+    trends: pd.DataFrame | None = None
 
 
 def write_outputs(folder: Path, outputs: RunOutputs) -> None:
@@ -220,6 +224,8 @@ def write_outputs(folder: Path, outputs: RunOutputs) -> None:
     write_topic_words(outputs.topics, folder / TOPIC_WORDS)
     write_topic_vectors(outputs.topics, folder / TOPIC_VECTORS, outputs.dimensions)
     np.save(folder / MAP, np.asarray(outputs.map2d, dtype=np.float32))
+    if outputs.trends is not None:
+        outputs.trends.to_csv(folder / TRENDS, index=False, encoding="utf-8")
     if outputs.save_model:
         write_model(outputs.topics, folder / MODEL)
     if outputs.assigner is not None:
