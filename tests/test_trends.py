@@ -153,3 +153,48 @@ def test_no_dates_is_a_note_and_a_bad_date_is_one_line(tmp_path: Path, session_d
     assert manifest["trends"]["bad_dates"] == 1
     assert manifest["trends"]["documents"] == manifest["counts"]["documents"] - 1
     assert SAMPLE.is_dir()
+
+
+@pytest.mark.slow
+def test_an_assign_refreshes_the_trends_with_its_documents(
+    tmp_path: Path, session_dir: Path
+) -> None:
+    """New documents count in the trends by their date, or when they were assigned."""
+    from tests.conftest import held_out_pairs, write_documents
+    from topics.assign.feed import assign_documents
+    from topics.pipeline import run_pipeline
+
+    path = _dated_sample(tmp_path)
+    config = make_config(
+        session_dir,
+        f"corpus.paths=[{json.dumps(str(path))}]",
+        f"output.dir={tmp_path / 'out'}",
+        "trends.period=week",
+        config=ROOT / "configs" / "fast.yaml",
+    )
+    result = run_pipeline(config)
+    before = pd.read_csv(result.run_dir / "trends.csv")
+    pairs = held_out_pairs()[:12]
+    dated = [{"id": f"{p['id']}#en", "abstract": p["en"], "date": "2024-02-01"} for p in pairs[:6]]
+    undated = [{"id": f"{p['id']}#zh", "abstract": p["zh"]} for p in pairs[6:]]
+    feed = write_documents(tmp_path / "feed.jsonl", dated + undated)
+    assign_documents(result.run_dir, [str(feed)], [f"cache.dir={session_dir / 'cache'}"])
+    from topics import Run
+
+    after = Run.load(result.run_dir).trends
+    manifest = json.loads((result.run_dir / "manifest.json").read_text("utf-8"))
+    assert (
+        manifest["trends"]["documents"]
+        == len(_dated_sample(tmp_path).read_text().splitlines()) + 12
+    )
+    fine_before, fine_after = before[before["layer"] == 0], after[after["layer"] == 0]
+    # Each period's total is the same for every topic row; the dated six join their week.
+    totals_before = fine_before.groupby("period")["period_documents"].first()
+    totals_after = fine_after.groupby("period")["period_documents"].first()
+    week = pd.Timestamp("2024-02-01").to_period(
+        manifest["trends"]["period"][0].upper()
+        if manifest["trends"]["period"] != "week"
+        else "W-MON"
+    )
+    assert totals_after[str(week)] == totals_before.get(str(week), 0) + 6
+    assert totals_after.sum() == totals_before.sum() + 12

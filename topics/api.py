@@ -120,6 +120,12 @@ class Run:
         """``topics.csv``: one row per topic (``-1`` = outliers first)."""
         return self.folder.topics()
 
+    @property
+    def trends(self) -> pd.DataFrame | None:
+        """``trends.csv`` (``None`` without dates); emerging and declining topics are in
+        ``manifest["trends"]``."""
+        return self.folder.trends()
+
     def predict(
         self, documents: Documents, overrides: list[str] | None = None, progress: Any = None
     ) -> pd.DataFrame:

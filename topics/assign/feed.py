@@ -33,6 +33,7 @@ from topics.errors import InputError
 from topics.layers import Layers
 from topics.run_folder import Appended, RunFolder
 from topics.run_folder.write import document_columns
+from topics.trends import check_dates
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ def assign_documents(
         corpus = load_corpus(config.corpus)
         fresh, skipped = _new_rows(corpus, documents, run)
         new = corpus.subset(fresh)
+        check_dates(new.dates, new.sources, config.trends.bad_dates)  # before embedding
         found = predictor.predict(new, progress)
         assigned_at = datetime.now(UTC).isoformat(timespec="seconds")
         layer_table = run.layers()

@@ -6,6 +6,7 @@ A run folder (``<output.dir>/<run.name>``) holds::
     documents.parquet   one row per document: id, title, text, lang, topic, probability, ...
     topics.csv          one row per topic (-1 first): size, label, words, language shares
     layers.csv          every node of the topic layers (fine → overview)
+    trends.csv          each topic's share of every period (runs whose documents carry dates)
     topic_words.json    words with scores per topic, representative documents
     topic_vectors.npy   mean embedding per topic
     map2d.npy           2-D map position per document
@@ -159,6 +160,14 @@ class RunFolder:
         """``layers.csv``, or ``None`` for a run written before topic layers."""
         with reading_run_file(self.file(layout.LAYERS)):
             return read_layers(self.file(layout.LAYERS))
+
+    def trends(self) -> pd.DataFrame | None:
+        """``trends.csv``, or ``None`` for a run without dates."""
+        path = self.file(layout.TRENDS)
+        if not path.is_file():
+            return None
+        with reading_run_file(path):
+            return pd.read_csv(path, keep_default_na=False, na_values=[""])
 
     def map2d(self, n_documents: int) -> np.ndarray:
         """``map2d.npy``, checked to hold one point per document."""

@@ -33,9 +33,11 @@ from topics.run_folder.layout import (
     PAGE,
     REWRITTEN_BY_APPEND,
     TOPICS,
+    TRENDS,
 )
 from topics.run_folder.read import read_topics_table
 from topics.run_folder.swap import atomic_run_folder
+from topics.trends import layer_labels, run_trends
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ def append_to_run(
     map2d = np.vstack([map2d, coords])
     table = _topic_table(run_dir, merged)
     manifest = _update_manifest(manifest, merged, appended.record)
+    trends, manifest["trends"] = _trends(merged, manifest, table, layer_table)
     with atomic_run_folder(run_dir.parent, run_dir.name, locked=True) as folder:
         for entry in run_dir.iterdir():
             if entry.name in REWRITTEN_BY_APPEND:
@@ -95,6 +98,8 @@ def append_to_run(
             _recount_layers(layer_table, merged, manifest).to_csv(
                 folder / LAYERS, index=False, encoding="utf-8"
             )
+        if trends is not None:
+            trends.table.to_csv(folder / TRENDS, index=False, encoding="utf-8")
         np.save(folder / MAP, map2d)
         (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8")
         if build_page is not None and (run_dir / PAGE).exists():
@@ -216,3 +221,27 @@ def _update_manifest(
     manifest["topic_languages"] = topic_languages(topics, langs)
     manifest.setdefault("assignments", []).append(record)
     return manifest
+
+
+def _trends(
+    documents: pd.DataFrame,
+    manifest: dict[str, Any],
+    table: pd.DataFrame,
+    layer_table: pd.DataFrame | None,
+) -> tuple[Any, dict[str, Any]]:
+    """Trends over the run's and the appended documents: each one's ``date``, else, for an
+    assigned document, when it was assigned (``assigned_at``)."""
+    assigned = documents["assigned_at"].where(documents["assigned_by"] == "assign")
+    dates = documents["date"].astype(object) if "date" in documents.columns else None
+    dates = assigned if dates is None else dates.where(dates.notna(), assigned)
+    columns = [c for c in manifest.get("layers") or ["topic"] if c in documents.columns]
+    labels = layer_labels(table, layer_table, columns)
+    settings = (manifest.get("config") or {}).get("trends") or {}
+    values = [None if pd.isna(value) else str(value) for value in dates]
+    return run_trends(
+        values if any(v is not None for v in values) else None,
+        {column: documents[column].astype(int).to_numpy() for column in columns},
+        labels,
+        settings.get("period", "auto"),
+        settings.get("recent", "auto"),
+    )
