@@ -29,7 +29,8 @@ import pandas as pd
 from topics.common import OUTLIER
 
 PERIODS = ("day", "week", "month", "quarter", "year")
-_PANDAS_PERIOD = {"day": "D", "week": "W-MON", "month": "M", "quarter": "Q", "year": "Y"}
+# Weeks run Monday to Sunday (pandas names a weekly period by the day it ends on).
+_PANDAS_PERIOD = {"day": "D", "week": "W-SUN", "month": "M", "quarter": "Q", "year": "Y"}
 #: ``period: auto`` wants at least this many periods ...
 AUTO_PERIODS = 8
 #: ... each holding at least this many documents.
