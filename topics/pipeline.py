@@ -1,9 +1,7 @@
 """The orchestrator: wires the stages, asks the cache before expensive ones, times everything.
 
-No stage logic lives here; each stage is a function of the previous stage's value and its own
-config section. Translation policy is in :mod:`topics.crosslingual.policy`, the stability
-check in :mod:`topics.evaluate.stability`, diagnostics in :mod:`topics.diagnostics` and the
-manifest in :mod:`topics.manifest`.
+No stage logic lives here: each stage is a function of the previous stage's value and its own
+config section, and each decision sits with the stage that owns it (NOTES.md, "Map of the code").
 
 Order: the stages see the documents in canonical order (:meth:`Corpus.canonical`, by text
 hash), because UMAP, HDBSCAN and the translation detector depend on row order; the outputs put
@@ -54,7 +52,7 @@ from topics.registry import capable
 from topics.represent.bertopic_stage import resolve_min_df
 from topics.run_folder import RunFolder, RunOutputs
 from topics.scratch import allocator
-from topics.trends import check_dates, run_trends
+from topics.trends import check_dates, layer_labels, run_trends
 from topics.types import Clusters, Corpus, Embeddings, Reduced, Topics
 
 
@@ -164,14 +162,7 @@ def _run(config: RunConfig, clock: StageClock, engine: Engine, embedder: Any) ->
     corpus, topics = outputs.corpus, outputs.topics
     trends, trends_entry = _trends(outputs, layers, config)
     outputs = replace(outputs, trends=None if trends is None else trends.table)
-    # A lexical block (one-language corpora only) does not keep translations together.
-    cross_lingual = capable(embedder, "keeps_translations") and vectors.lexical_model is None
-    language = language_split(corpus, topics, cross_lingual)
-    found = len(set(topics.assignments.tolist()) - {-1})
-    empty = no_topics_warning(
-        found, len(corpus), clusters.min_cluster_size, config.hdbscan.min_cluster_size
-    )
-    warnings = [t for t in (corpus.cut, empty, language.summary, layers.warning) if t]
+    language, warnings = _diagnose(outputs, clusters, layers, vectors, embedder, config)
     record = _run_record(outputs, core, layers, vectors, reduced, map2d)
     del embeddings, fitted, vectors, assigned  # not needed for the files (1 GB+ at 1M)
     manifest = build_manifest(
@@ -192,16 +183,30 @@ def _run(config: RunConfig, clock: StageClock, engine: Engine, embedder: Any) ->
     )
 
 
+def _diagnose(
+    outputs: RunOutputs,
+    clusters: Clusters,
+    layers: _Layers,
+    vectors: _Vectors,
+    embedder: Any,
+    config: RunConfig,
+) -> tuple[Any, list[str]]:
+    """The language-split diagnostic and the run's one-line warnings."""
+    corpus, topics = outputs.corpus, outputs.topics
+    # A lexical block (one-language corpora only) does not keep translations together.
+    cross_lingual = capable(embedder, "keeps_translations") and vectors.lexical_model is None
+    language = language_split(corpus, topics, cross_lingual)
+    found = len(set(topics.assignments.tolist()) - {-1})
+    empty = no_topics_warning(
+        found, len(corpus), clusters.min_cluster_size, config.hdbscan.min_cluster_size
+    )
+    return language, [t for t in (corpus.cut, empty, language.summary, layers.warning) if t]
+
+
 def _trends(outputs: RunOutputs, layers: _Layers, config: RunConfig) -> tuple[Any, dict[str, Any]]:
     """Shares per period and the emerging/declining topics of every layer (dated corpora)."""
     columns = {"topic": outputs.topics.assignments, **outputs.layer_columns}
-    table = outputs.topics.table
-    labels = {
-        "topic": dict(zip(table["topic"].astype(int), table["label"].astype(str), strict=True))
-    }
-    for level, column in enumerate(layers.layers.columns, start=1):
-        nodes = layers.table[layers.table["layer"] == level]
-        labels[column] = dict(zip(nodes["id"].astype(int), nodes["label"].astype(str), strict=True))
+    labels = layer_labels(outputs.topics.table, layers.table, list(columns))
     return run_trends(
         outputs.corpus.dates, columns, labels, config.trends.period, config.trends.recent
     )
@@ -482,10 +487,7 @@ def _run_record(
         "layers": names,
         "overview": names[-1],
         # Issue 10's label target holds for every layer, not only the fine topics.
-        "layer_generic_label_share": {
-            "topic": outputs.topics.generic_label_share,
-            **layers.generic,
-        },
+        "layer_generic_label_share": {"topic": outputs.topics.generic_label_share} | layers.generic,
         "cache": {
             "embeddings": "hit" if vectors.embeddings.from_cache else "miss",
             "umap": "hit" if reduced.from_cache else "miss",

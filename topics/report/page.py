@@ -233,6 +233,48 @@ def render_page(
     nonce:
         Content-Security-Policy nonce; only the page script carrying it may run.
     """
+    sections = _sections(outputs, page_data)
+    figures = "".join(
+        _data_block(f"fig-{o.name}", script_json(o.figure_json)) for o in outputs if o.figure_json
+    )
+    nav = "".join(
+        f'<a href="#{sid}">{html.escape(title)}</a>'
+        for sid, title in [("map", "Map"), ("topics", "Topics"), ("relations", "Relations"),
+                           ("breakdowns", "Breakdowns"), ("downloads", "Downloads")]
+    )  # fmt: skip
+    csp = (
+        "default-src 'none'; "
+        f"script-src 'nonce-{nonce}' 'unsafe-eval'; "  # plotly's WebGL (regl) compiles shaders
+        "style-src 'unsafe-inline'; img-src data: blob:; font-src data:; "
+        "connect-src data: blob:; worker-src blob:"
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(run_name)} · topics</title>"
+        f"<style>{static_text('report.css')}</style></head><body>"
+        f'<nav class="top-nav"><span class="brand">topics</span>{nav}</nav><main>'
+        f"{header_html(manifest, run_name, n_documents)}"
+        '<div id="page-error" class="page-error" hidden></div>'
+        f"{''.join(sections)}</main>"
+        '<aside id="doc-panel" class="doc-panel" hidden aria-live="polite">'
+        '<button type="button" id="doc-close" class="close" aria-label="Close">×</button>'
+        '<div id="doc-meta" class="subtle"></div><h3 id="doc-title"></h3>'
+        '<button type="button" id="doc-topic" class="chip"></button>'
+        '<p id="doc-text" class="doc-text"></p></aside>'
+        f"{_data_block('run-data', script_json(page_data))}"
+        f"{_data_block('doc-data', script_json(documents_payload))}{figures}"
+        f"{_data_block('plotly-js', script_json(plotly_payload))}"
+        f'<script nonce="{nonce}">{static_text("report.js")}</script>'
+        "</body></html>\n"
+    )
+
+
+def _sections(outputs: list[ChartOutput], page_data: dict[str, Any]) -> list[str]:
+    """The page's section cards in order: each of :data:`SECTIONS` that has something to show
+    (its charts, in their registered order), "More charts" for charts of no known section,
+    and the downloads."""
     known = {section_id for section_id, _, _ in SECTIONS} | {PANEL}
     sections = []
     for section_id, title, intro in SECTIONS:
@@ -272,41 +314,7 @@ def render_page(
         '<button type="button" class="button" id="download-documents">documents.csv</button>'
         "</section>"
     )
-    figures = "".join(
-        _data_block(f"fig-{o.name}", script_json(o.figure_json)) for o in outputs if o.figure_json
-    )
-    nav = "".join(
-        f'<a href="#{sid}">{html.escape(title)}</a>'
-        for sid, title in [("map", "Map"), ("topics", "Topics"), ("relations", "Relations"),
-                           ("breakdowns", "Breakdowns"), ("downloads", "Downloads")]
-    )  # fmt: skip
-    csp = (
-        "default-src 'none'; "
-        f"script-src 'nonce-{nonce}' 'unsafe-eval'; "  # plotly's WebGL (regl) compiles shaders
-        "style-src 'unsafe-inline'; img-src data: blob:; font-src data:; "
-        "connect-src data: blob:; worker-src blob:"
-    )
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(run_name)} · topics</title>"
-        f"<style>{static_text('report.css')}</style></head><body>"
-        f'<nav class="top-nav"><span class="brand">topics</span>{nav}</nav><main>'
-        f"{header_html(manifest, run_name, n_documents)}"
-        '<div id="page-error" class="page-error" hidden></div>'
-        f"{''.join(sections)}</main>"
-        '<aside id="doc-panel" class="doc-panel" hidden aria-live="polite">'
-        '<button type="button" id="doc-close" class="close" aria-label="Close">×</button>'
-        '<div id="doc-meta" class="subtle"></div><h3 id="doc-title"></h3>'
-        '<button type="button" id="doc-topic" class="chip"></button>'
-        '<p id="doc-text" class="doc-text"></p></aside>'
-        f"{_data_block('run-data', script_json(page_data))}"
-        f"{_data_block('doc-data', script_json(documents_payload))}{figures}"
-        f"{_data_block('plotly-js', script_json(plotly_payload))}"
-        f'<script nonce="{nonce}">{static_text("report.js")}</script>'
-        "</body></html>\n"
-    )
+    return sections
 
 
 def _shown(output: ChartOutput) -> bool:

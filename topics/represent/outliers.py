@@ -89,13 +89,7 @@ def reduce_outliers(
             if number == 0
             else _outlier_documents(corpus, rows, strategy, section, engine)
         )
-        extra: dict[str, Any] = {}
-        if strategy == "embeddings":
-            extra["embeddings"] = take_rows(vectors, rows)
-        elif strategy == "probabilities":
-            if membership is None:
-                raise ValueError("the 'probabilities' outlier strategy needs a membership matrix")
-            extra["probabilities"] = membership[rows]
+        extra = _strategy_inputs(strategy, rows, vectors, membership)
         new = _reduce_block(
             model,
             documents,
@@ -120,6 +114,19 @@ def reduce_outliers(
         representation_model=model.representation_model,
     )
     return np.asarray(assignments, dtype=np.int64)
+
+
+def _strategy_inputs(
+    strategy: str, rows: np.ndarray, vectors: np.ndarray, membership: np.ndarray | None
+) -> dict[str, Any]:
+    """What the strategy needs besides the documents, for ``rows``."""
+    if strategy == "embeddings":
+        return {"embeddings": take_rows(vectors, rows)}
+    if strategy == "probabilities":
+        if membership is None:
+            raise ValueError("the 'probabilities' outlier strategy needs a membership matrix")
+        return {"probabilities": membership[rows]}
+    return {}
 
 
 def _reduce_block(

@@ -81,27 +81,7 @@ def document_map(data: RunData) -> go.Figure | None:
     marker_size = 7 if n < 2_000 else 5 if n < 20_000 else 3
     sizes = data.sizes()
     order = sorted(set(topics.tolist()), key=lambda t: (t != OUTLIER, -sizes.get(t, 0), t))
-    traces: list[go.Scattergl] = []
-    for topic in order:
-        mask = topics == topic
-        traces.append(
-            go.Scattergl(
-                x=coords[mask, 0].tolist(),
-                y=coords[mask, 1].tolist(),
-                customdata=positions[mask].tolist(),
-                mode="markers",
-                name="Outliers"
-                if topic == OUTLIER
-                else esc(short(f"{topic} · {data.label_of(topic)}", 32)),
-                marker={
-                    "size": marker_size,
-                    "color": OUTLIER_COLOR if topic == OUTLIER else topic_color(topic),
-                    "opacity": 0.45 if topic == OUTLIER else 0.8,
-                },
-                hoverinfo="text",
-                meta={"role": "outliers" if topic == OUTLIER else "documents", "topic": topic},
-            )
-        )
+    traces = [_topic_trace(data, topic, coords, topics, positions, marker_size) for topic in order]
     named = [t for t in order if t != OUTLIER][:MAX_MAP_LABELS]
     centres = [np.median(coords[topics == t], axis=0) for t in named]
     traces.append(_names(centres, [data.label_of(t) for t in named], 28, 12, "#1f2933", "labels"))
@@ -111,23 +91,7 @@ def document_map(data: RunData) -> go.Figure | None:
         # names when the view is zoomed in (report.js, zoomLabels).
         traces[-1].visible = False
         traces.append(group_labels)
-    traces.append(
-        go.Scattergl(
-            x=[],
-            y=[],
-            customdata=[],
-            mode="markers",
-            name="Search matches",
-            marker={
-                "size": marker_size + 5,
-                "color": "#ffd400",
-                "line": {"width": 1.5, "color": "#111"},
-            },
-            hoverinfo="text",
-            showlegend=False,
-            meta={"role": "highlight"},
-        )
-    )
+    traces.append(_highlight_trace(marker_size))
     sampled = data.sampled
     title = (
         f"A random sample of {len(rows):,} of {n:,} documents (map and search; "
@@ -147,4 +111,51 @@ def document_map(data: RunData) -> go.Figure | None:
         dragmode="pan",
         margin={"l": 10, "r": 10, "t": 40 if sampled else 10, "b": 10},
         meta={"sampled": sampled, "shown": len(rows), "total": n},
+    )
+
+
+def _topic_trace(
+    data: RunData,
+    topic: int,
+    coords: np.ndarray,
+    topics: np.ndarray,
+    positions: np.ndarray,
+    marker_size: int,
+) -> go.Scattergl:
+    """One topic's documents (``customdata``: their rows in the page's document table)."""
+    mask = topics == topic
+    return go.Scattergl(
+        x=coords[mask, 0].tolist(),
+        y=coords[mask, 1].tolist(),
+        customdata=positions[mask].tolist(),
+        mode="markers",
+        name="Outliers"
+        if topic == OUTLIER
+        else esc(short(f"{topic} · {data.label_of(topic)}", 32)),
+        marker={
+            "size": marker_size,
+            "color": OUTLIER_COLOR if topic == OUTLIER else topic_color(topic),
+            "opacity": 0.45 if topic == OUTLIER else 0.8,
+        },
+        hoverinfo="text",
+        meta={"role": "outliers" if topic == OUTLIER else "documents", "topic": topic},
+    )
+
+
+def _highlight_trace(marker_size: int) -> go.Scattergl:
+    """The empty trace the page fills with search matches."""
+    return go.Scattergl(
+        x=[],
+        y=[],
+        customdata=[],
+        mode="markers",
+        name="Search matches",
+        marker={
+            "size": marker_size + 5,
+            "color": "#ffd400",
+            "line": {"width": 1.5, "color": "#111"},
+        },
+        hoverinfo="text",
+        showlegend=False,
+        meta={"role": "highlight"},
     )
