@@ -8,6 +8,7 @@ Public API::
     run.topics, run.documents          # DataFrames of topics.csv / documents.parquet
     run.assign(new_abstracts)          # topics for new documents, no refit
     Run.load("reports/fast")
+    compare("reports/a", "reports/b")  # topics matched one to one; split, merged, new, gone
 
 or, one level down, ``run_pipeline(load_config("configs/default.yaml"))``.
 """
@@ -21,6 +22,13 @@ def run_pipeline(config: RunConfig, progress=None):  # noqa: ANN001, ANN201 (re-
     from topics.pipeline import run_pipeline as _run
 
     return _run(config, progress)
+
+
+def compare(run_a, run_b):  # noqa: ANN001, ANN201 (re-export)
+    """Match two runs' topics (see :func:`topics.comparison.compare_runs`)."""
+    from topics.comparison import compare_runs
+
+    return compare_runs(run_a, run_b)
 
 
 def __getattr__(name: str):  # noqa: ANN202 (lazy: pandas loads only when the API is used)
@@ -38,6 +46,7 @@ __all__ = [
     "RunConfig",
     "TopicModel",
     "TopicsError",
+    "compare",
     "load_config",
     "run_pipeline",
 ]

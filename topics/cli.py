@@ -239,6 +239,34 @@ def assign(
 
 @app.command()
 @user_errors
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="A run folder.")],
+    run_b: Annotated[Path, typer.Argument(help="Another run folder.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for compare.json/html.")] = Path(
+        "compare"
+    ),
+) -> None:
+    """Match the topics of RUN_A and RUN_B one to one; split, merged, new and gone topics.
+
+    Writes OUT/compare.json and OUT/compare.html; the last line printed is OUT.
+    """
+    from topics.comparison import compare_runs, write_comparison
+
+    comparison = compare_runs(run_a, run_b)
+    write_comparison(comparison, out)
+    err.print(
+        escape(
+            f"{len(comparison['matched'])} matched ({comparison['topics_a']} topics in A, "
+            f"{comparison['topics_b']} in B); {len(comparison['split'])} split, "
+            f"{len(comparison['merged'])} merged, {len(comparison['new'])} new, "
+            f"{len(comparison['gone'])} gone"
+        )
+    )
+    print(out)
+
+
+@app.command()
+@user_errors
 def report(run_dir: Annotated[Path, typer.Argument(help="A run folder.")]) -> None:
     """Rebuild index.html from a run folder's files (no refitting)."""
     from topics.report import build_report
