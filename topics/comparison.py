@@ -67,16 +67,13 @@ def _side(path: Path) -> _Side:
     folder = RunFolder.open(path)
     folder.require(layout.DOCUMENTS, layout.TOPICS)
     documents = folder.documents()[["id", "topic"]]
-    vectors_path = folder.file(layout.TOPIC_VECTORS)
-    vectors = np.load(vectors_path, allow_pickle=False) if vectors_path.is_file() else None
-    meta = folder.file(layout.ASSIGN) / "assigner.json"
-    fingerprint = json.loads(meta.read_text("utf-8")).get("fingerprint") if meta.is_file() else None
+    has_vectors = folder.file(layout.TOPIC_VECTORS).is_file()
     return _Side(
         folder.path,
         documents.assign(id=documents["id"].astype(str), topic=documents["topic"].astype(int)),
         folder.topics(),
-        np.zeros((0, 1)) if vectors is None else vectors,
-        fingerprint,
+        folder.topic_vectors() if has_vectors else np.zeros((0, 1)),
+        folder.fingerprint(),
     )
 
 
@@ -147,8 +144,8 @@ def _overlaps(a: _Side, b: _Side, shared: pd.DataFrame) -> tuple[np.ndarray, np.
         (both["topic_a"].map(index_a).to_numpy(), both["topic_b"].map(index_b).to_numpy()),
         1,
     )
-    size_a = np.array([(shared["topic_a"] == t).sum() for t in a.ids], dtype=np.int64)
-    size_b = np.array([(shared["topic_b"] == t).sum() for t in b.ids], dtype=np.int64)
+    size_a = shared["topic_a"].value_counts().reindex(a.ids, fill_value=0).to_numpy()
+    size_b = shared["topic_b"].value_counts().reindex(b.ids, fill_value=0).to_numpy()
     union = size_a[:, None] + size_b[None, :] - counts
     with np.errstate(invalid="ignore", divide="ignore"):
         jaccard = np.where(union > 0, counts / np.maximum(union, 1), 0.0)

@@ -117,7 +117,9 @@ def assign_documents(
             "skipped": skipped,
             "novel": int(found.novel.sum()),
         }
-        manifest = run.append(Appended(rows, found.coords, record), build_page=build_report)
+        manifest = run.append(
+            Appended(rows, found.coords, record), documents, layer_table, build_page=build_report
+        )
     return AssignResult(
         run_dir=run.path,
         added=len(new),

@@ -175,6 +175,17 @@ def save_assigner(assigner: Assigner, folder: Path) -> None:
     atomic_write_text(folder / "assigner.json", json.dumps(meta, indent=1), key="output.dir")
 
 
+def read_fingerprint(run_dir: Path) -> str | None:
+    """The embedder fingerprint in a run's ``assign/assigner.json`` (``None`` when it has no
+    assigner or the file does not parse), without loading the vectors."""
+    try:
+        return str(
+            json.loads((run_dir / FOLDER / "assigner.json").read_text("utf-8"))["fingerprint"]
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def load_assigner(run_dir: Path) -> Assigner:
     """Read a run's assigner; a one-line InputError when it is missing or damaged."""
     folder = run_dir / FOLDER

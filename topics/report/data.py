@@ -18,10 +18,8 @@ import pandas as pd
 from topics.common import OUTLIER
 from topics.errors import InputError, reading_run_file
 from topics.run_folder.read import (
-    read_documents,
     read_json,
     read_text_rows,
-    require_columns,
     text_bytes,
 )
 
@@ -190,15 +188,11 @@ def load_run(run_dir: Path) -> RunData:
     words_file = read_json(run_dir / "topic_words.json")
     with reading_run_file(run_dir / "topic_words.json"):
         topic_words = {int(entry["topic"]): entry for entry in words_file.get("topics", [])}
+    documents = folder.documents()
     with reading_run_file(run_dir / "documents.parquet"):
-        documents = read_documents(run_dir / "documents.parquet")
         document_text_bytes = text_bytes(run_dir / "documents.parquet")
-    require_columns(run_dir / "documents.parquet", documents, ("id", "topic"))
     map2d = folder.map2d(len(documents))
-    with reading_run_file(run_dir / "topic_vectors.npy"):
-        topic_vectors = np.load(run_dir / "topic_vectors.npy", allow_pickle=False)
-    if topic_vectors.ndim != 2:
-        topic_vectors = topic_vectors.reshape(0, 1)
+    topic_vectors = folder.topic_vectors()
     layers = folder.layers()
     return RunData(
         run_dir=run_dir,

@@ -169,6 +169,13 @@ class RunFolder:
         with reading_run_file(path):
             return pd.read_csv(path, keep_default_na=False, na_values=[""])
 
+    def topic_vectors(self) -> np.ndarray:
+        """``topic_vectors.npy``: ``(topics, d)``, ascending topic id (``(0, 1)`` for none)."""
+        path = self.file(layout.TOPIC_VECTORS)
+        with reading_run_file(path):
+            vectors = np.load(path, allow_pickle=False)
+        return vectors if vectors.ndim == 2 else vectors.reshape(0, 1)
+
     def map2d(self, n_documents: int) -> np.ndarray:
         """``map2d.npy``, checked to hold one point per document."""
         return read_map(self.file(layout.MAP), n_documents)
@@ -178,6 +185,13 @@ class RunFolder:
         from topics.assign.store import load_assigner
 
         return load_assigner(self.path)
+
+    def fingerprint(self) -> str | None:
+        """The fingerprint of the embedder the run's vectors came from (``None`` for a run
+        whose embedding cannot embed new documents), without loading the vectors."""
+        from topics.assign.store import read_fingerprint
+
+        return read_fingerprint(self.path)
 
     # ---------------------------------------------------------------------------------------
     # Writing
@@ -194,10 +208,16 @@ class RunFolder:
             yield RunWriter(temporary, Path(output_dir) / name)
 
     def append(
-        self, appended: Appended, build_page: Callable[[Path], Any] | None = None
+        self,
+        appended: Appended,
+        documents: pd.DataFrame,
+        layers: pd.DataFrame | None,
+        build_page: Callable[[Path], Any] | None = None,
     ) -> dict[str, Any]:
         """Add documents to this run (see :mod:`.append`); returns the new manifest.
 
+        ``documents`` (:meth:`documents`, without texts) and ``layers`` (:meth:`layers`) are
+        the run's as the caller read them under the lock: they are not read again.
         ``build_page`` rebuilds ``index.html`` in the new folder before it is swapped in
         (:func:`topics.report.build_report`; the run folder knows files, not pages), when the
         run has a page.
@@ -207,8 +227,6 @@ class RunFolder:
         """
         if not self._locked:
             raise RuntimeError("RunFolder.append needs a folder opened with RunFolder.locked")
-        documents = self.documents()
-        layers = self.layers()
         _, text_columns = self.document_columns()
         map2d = self.map2d(len(documents))
         manifest = append_to_run(
