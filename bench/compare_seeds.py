@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from data import bench_config
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "bench"
 RESULTS = ROOT / "bench" / "results"
@@ -64,7 +66,6 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=Path("/tmp/compare-seeds"))
     parser.add_argument("--cache", type=Path, default=None)
     args = parser.parse_args()
-    from topics.config import load_config
     from topics.pipeline import run_pipeline
 
     results = {}
@@ -72,17 +73,13 @@ def main() -> int:
         for preset in args.presets:
             runs = []
             for seed in SEEDS:
-                config = load_config(
-                    ROOT / "configs" / f"{preset}.yaml",
-                    [
-                        f"corpus.paths=[{json.dumps(str(DATA / file))}]",
-                        f"output.dir={args.work}",
-                        f"cache.dir={args.cache or args.work / 'cache'}",
-                        f"run.name={name}-{preset}-{seed}",
-                        f"run.seed={seed}",
-                        "output.report=false",
-                        "output.save_model=false",
-                    ],
+                config = bench_config(
+                    preset,
+                    DATA / file,
+                    args.work,
+                    args.cache or args.work / "cache",
+                    f"{name}-{preset}-{seed}",
+                    f"run.seed={seed}",
                 )
                 runs.append(run_pipeline(config).run_dir)
             results[f"{name}/{preset}"] = agreement(*runs)

@@ -23,6 +23,29 @@ DEFAULT_OUT = Path("/tmp/topics-bench")
 SUBSET_SEED = 20261122
 
 
+def bench_config(
+    preset: str,
+    corpus: Path | str | None,
+    out: Path,
+    cache: Path,
+    name: str | None = None,
+    *extra: str,
+):  # noqa: ANN201 (RunConfig; the package is imported only when a config is made)
+    """``configs/<preset>.yaml`` on one corpus file (``None``: the preset's own sample), its run
+    folder ``out/<name>`` holding the data files only (no page, no model), cached in
+    ``cache``; ``extra`` are further ``KEY=VALUE`` overrides. Every benchmark builds its
+    runs' configs here."""
+    from topics.config import load_config
+
+    overrides = [f"output.dir={out}", f"cache.dir={cache}", "output.report=false"]
+    overrides.append("output.save_model=false")
+    if corpus is not None:
+        overrides.append(f"corpus.paths=[{json.dumps(str(corpus))}]")
+    if name is not None:
+        overrides.append(f"run.name={name}")
+    return load_config(HERE.parent / "configs" / f"{preset}.yaml", [*overrides, *extra])
+
+
 @dataclass(frozen=True)
 class BenchCorpus:
     """One labelled bench corpus: its file, the label field scored against and the label count."""

@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import tempfile
 import time
 import warnings
@@ -32,9 +33,11 @@ from sklearn.metrics import normalized_mutual_info_score
 from topics.assign import core_rows
 from topics.assign.core import core_embeddings, core_hdbscan, spread
 from topics.cluster import cluster, reduce
-from topics.config import load_config
 from topics.corpus import load_corpus
 from topics.pipeline import SilentProgress, embed_corpus, run_pipeline
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from data import bench_config  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -48,17 +51,8 @@ STAGES = ("reduce", "cluster", "assign", "map2d")
 
 
 def config_for(path: Path, label: str, work: Path, *extra: str):  # noqa: ANN201
-    return load_config(
-        ROOT / "configs" / "fast.yaml",
-        [
-            f"corpus.paths=[{json.dumps(str(path))}]",
-            f"corpus.fields.label={label}",
-            f"output.dir={work / 'reports'}",
-            f"cache.dir={work / 'cache'}",
-            "output.report=false",
-            "output.save_model=false",
-            *extra,
-        ],
+    return bench_config(
+        "fast", path, work / "reports", work / "cache", None, f"corpus.fields.label={label}", *extra
     )
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import pandas as pd
 from sklearn.metrics import normalized_mutual_info_score
 
-from topics.config import RunConfig, load_config
+from topics.config import RunConfig
 from topics.corpus import load_corpus
 from topics.pipeline import run_pipeline
 
@@ -39,6 +39,8 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from quality import reference_sets, run_bertopic, score_system  # noqa: E402
+
+from data import bench_config  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "bench"
 CORPORA = {
@@ -58,17 +60,13 @@ def references(path: Path, fields: list[str]) -> pd.DataFrame:
 
 def corpus_config(name: str, preset: str, work: Path, lexical: str = "auto") -> RunConfig:
     """The preset's config for one full bench corpus (outputs and cache under ``work``)."""
-    return load_config(
-        ROOT / "configs" / f"{preset}.yaml",
-        [
-            f"corpus.paths=[{json.dumps(str(DATA / CORPORA[name][0]))}]",
-            f"output.dir={work / 'reports'}",
-            f"cache.dir={work / 'cache'}",
-            f"run.name={name}",
-            "output.report=false",
-            "output.save_model=false",
-            f"embedding.lexical={lexical}",
-        ],
+    return bench_config(
+        preset,
+        DATA / CORPORA[name][0],
+        work / "reports",
+        work / "cache",
+        name,
+        f"embedding.lexical={lexical}",
     )
 
 

@@ -50,7 +50,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from data import CORPORA, SEED_DATA, BenchCorpus, write_subset  # noqa: E402
+from data import CORPORA, SEED_DATA, BenchCorpus, bench_config, write_subset  # noqa: E402
 
 PRESETS = ("default", "fast")
 DEFAULT_CACHE = ROOT / ".topics-cache"
@@ -64,19 +64,8 @@ SAMPLE = BenchCorpus("sample", "", None, None, "mixed")
 
 def preset_config(preset: str, corpus_path: Path, label_field: str, cache: Path, out: Path) -> Any:
     """The preset's config pointed at one corpus, writing nothing but the run folder."""
-    from topics.config import load_config
-
-    return load_config(
-        ROOT / "configs" / f"{preset}.yaml",
-        [
-            f'corpus.paths=["{corpus_path}"]',
-            f"corpus.fields.label={label_field}",
-            f"run.name={preset}",
-            f"output.dir={out}",
-            f"cache.dir={cache}",
-            "output.report=false",
-            "output.save_model=false",
-        ],
+    return bench_config(
+        preset, corpus_path, out, cache, preset, f"corpus.fields.label={label_field}"
     )
 
 

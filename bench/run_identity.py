@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from data import bench_config
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "bench"
 RESULTS = ROOT / "bench" / "results"
@@ -56,19 +58,10 @@ def file_digest(path: Path) -> str:
 
 
 def run_one(corpus: str, preset: str, work: Path, cache: Path) -> dict[str, str]:
-    from topics.config import load_config
     from topics.pipeline import run_pipeline
 
-    overrides = [
-        f"output.dir={work / 'reports'}",
-        f"cache.dir={cache}",
-        f"run.name={corpus}-{preset}",
-        "output.report=false",
-        "output.save_model=false",
-    ]
-    if CORPORA[corpus] is not None:
-        overrides.append(f"corpus.paths=[{json.dumps(str(DATA / CORPORA[corpus]))}]")
-    config = load_config(ROOT / "configs" / f"{preset}.yaml", overrides)
+    file = None if CORPORA[corpus] is None else DATA / CORPORA[corpus]
+    config = bench_config(preset, file, work / "reports", cache, f"{corpus}-{preset}")
     began = time.perf_counter()
     result = run_pipeline(config)
     digests = {

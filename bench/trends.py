@@ -28,6 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from data import bench_config
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "bench"
 RESULTS = ROOT / "bench" / "results"
@@ -86,7 +88,6 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=Path("/tmp/trends-bench"))
     parser.add_argument("--cache", type=Path, default=None)
     args = parser.parse_args()
-    from topics.config import load_config
     from topics.pipeline import run_pipeline
 
     args.work.mkdir(parents=True, exist_ok=True)
@@ -94,18 +95,14 @@ def main() -> int:
     for name in CORPORA:
         path, schedule = dated_feed(name, args.work)
         for preset in args.presets:
-            config = load_config(
-                ROOT / "configs" / f"{preset}.yaml",
-                [
-                    f"corpus.paths=[{json.dumps(str(path))}]",
-                    f"output.dir={args.work / 'reports'}",
-                    f"cache.dir={args.cache or args.work / 'cache'}",
-                    f"run.name={name}-{preset}",
-                    "output.report=false",
-                    "output.save_model=false",
-                    "trends.period=week",
-                    f"trends.recent={RECENT}",
-                ],
+            config = bench_config(
+                preset,
+                path,
+                args.work / "reports",
+                args.cache or args.work / "cache",
+                f"{name}-{preset}",
+                "trends.period=week",
+                f"trends.recent={RECENT}",
             )
             result = run_pipeline(config)
             results[f"{name}/{preset}"] = score(result.run_dir, schedule)
