@@ -99,21 +99,26 @@ def _dated_sample(tmp: Path, bad: str | None = None) -> Path:
     return path
 
 
-@pytest.mark.slow
-def test_a_dated_run_writes_trends_that_recount_from_its_documents(
-    tmp_path: Path, session_dir: Path
-) -> None:
+def _weekly_run(tmp_path: Path, session_dir: Path):  # noqa: ANN202 (RunResult)
+    """The fast preset on the dated sample, with weekly trends."""
     from topics.pipeline import run_pipeline
 
-    path = _dated_sample(tmp_path)
     config = make_config(
         session_dir,
-        f"corpus.paths=[{json.dumps(str(path))}]",
+        f"corpus.paths=[{json.dumps(str(_dated_sample(tmp_path)))}]",
         f"output.dir={tmp_path / 'out'}",
         "trends.period=week",
         config=ROOT / "configs" / "fast.yaml",
     )
-    result = run_pipeline(config)
+    return run_pipeline(config)
+
+
+@pytest.mark.slow
+def test_a_dated_run_writes_trends_that_recount_from_its_documents(
+    tmp_path: Path, session_dir: Path
+) -> None:
+
+    result = _weekly_run(tmp_path, session_dir)
     trends = pd.read_csv(result.run_dir / "trends.csv")
     documents = pd.read_parquet(result.run_dir / "documents.parquet")
     weeks = pd.to_datetime(documents["date"]).dt.to_period("W-SUN").astype(str)
@@ -163,17 +168,8 @@ def test_an_assign_refreshes_the_trends_with_its_documents(
     from tests.conftest import held_out_pairs, write_documents
     from topics import Run
     from topics.assign.feed import assign_documents
-    from topics.pipeline import run_pipeline
 
-    path = _dated_sample(tmp_path)
-    config = make_config(
-        session_dir,
-        f"corpus.paths=[{json.dumps(str(path))}]",
-        f"output.dir={tmp_path / 'out'}",
-        "trends.period=week",
-        config=ROOT / "configs" / "fast.yaml",
-    )
-    result = run_pipeline(config)
+    result = _weekly_run(tmp_path, session_dir)
     before = pd.read_csv(result.run_dir / "trends.csv")
     pairs = held_out_pairs()[:12]
     dated = [{"id": f"{p['id']}#en", "abstract": p["en"], "date": "2024-02-01"} for p in pairs[:6]]
