@@ -131,12 +131,12 @@ def compute_trends(
     recent = _recent(len(span), recent_setting)
     rows, summary_layers = [], {}
     for level, (column, topics) in enumerate(layers.items()):
-        topics = np.asarray(topics)[known]
-        ids = sorted(set(topics.tolist()) - {OUTLIER})
-        index = {topic: i for i, topic in enumerate(ids)}
-        counts = np.zeros((len(ids), len(span)), dtype=np.int64)
+        topics = np.asarray(topics, dtype=np.int64)[known]
         inside = topics != OUTLIER
-        np.add.at(counts, ([index[t] for t in topics[inside]], position[inside]), 1)
+        unique = np.unique(topics[inside])
+        ids = unique.tolist()
+        counts = np.zeros((len(ids), len(span)), dtype=np.int64)
+        np.add.at(counts, (np.searchsorted(unique, topics[inside]), position[inside]), 1)
         rows.append(_rows(level, ids, counts, totals, span))
         summary_layers[column] = _flags(ids, counts, totals, recent, labels.get(column, {}), level)
     table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
