@@ -104,10 +104,19 @@ def _remove_stale_lock(path: Path) -> None:
     except OSError:
         os.close(descriptor)  # held by a live process
         return
-    with contextlib.suppress(FileNotFoundError):
-        if os.fstat(descriptor).st_ino == os.stat(path).st_ino:
+    if _is_current(descriptor, path):
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
     os.close(descriptor)
+
+
+def _is_current(descriptor: int, path: Path) -> bool:
+    """Whether the locked ``descriptor`` is still the file at ``path`` (a holder removes the
+    lock file before releasing it, so a lock on a removed file guards nothing)."""
+    try:
+        return os.fstat(descriptor).st_ino == os.stat(path).st_ino
+    except FileNotFoundError:
+        return False
 
 
 @contextlib.contextmanager
@@ -140,11 +149,7 @@ def run_lock(output_dir: Path, name: str, *, wait: bool = True) -> Iterator[None
                     "it (leave out --no-wait)."
                 ) from None
             raise
-        try:
-            same = os.fstat(descriptor).st_ino == os.stat(path).st_ino
-        except FileNotFoundError:
-            same = False
-        if same:
+        if _is_current(descriptor, path):
             break
         os.close(descriptor)  # the holder before us removed this file: lock the new one
     try:
