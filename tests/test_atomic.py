@@ -103,6 +103,7 @@ def test_run_folder_files_are_readable_by_others(tmp_path: Path, umask_022: None
         ".": 0o755,
         "index.html": 0o644,
         "manifest.json": 0o644,
+        "digest.md": 0o644,
         "model": 0o755,
         "model/w.safetensors": 0o644,
     }

@@ -213,7 +213,9 @@ def assign(
     """Add the documents in CORPUS to RUN_DIR without refitting; the last line is the run folder.
 
     Each new document gets the topic its nearest fitted documents vote for (or -1 when it is
-    far from all of them: counted as novel). Documents already in the run are skipped.
+    far from all of them, or among new documents rather than fitted ones: counted as novel).
+    Novel documents are kept; groups of them become candidate topics (candidates.csv, see
+    'topics adopt'). Documents already in the run are skipped.
     """
     from topics.assign.feed import assign_documents
     from topics.run_folder import RunFolder
@@ -229,12 +231,47 @@ def assign(
         err.print(
             escape(
                 f"assigned {result.added} document(s) ({result.novel} novel, "
-                f"{result.outliers} outliers in all); {result.skipped} already in the run"
+                f"{result.outliers} outliers in all); {result.skipped} already in the run; "
+                f"{result.candidates} candidate topic(s)"
             )
         )
         for warning in result.warnings:
             err.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     print(result.run_dir)
+
+
+@app.command()
+@user_errors
+def adopt(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder with candidate topics.")],
+    candidate: Annotated[int, typer.Argument(help="The candidate's id (candidates.csv).")],
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary line.")] = False,
+    no_wait: Annotated[
+        bool,
+        typer.Option(
+            "--no-wait",
+            help="Fail at once when another process is changing RUN_DIR (default: wait).",
+        ),
+    ] = False,
+) -> None:
+    """Turn candidate topic CANDIDATE of RUN_DIR into a topic, without refitting the rest.
+
+    Its documents take a new topic id (existing ids never change); later assigns give the
+    new topic to new documents near them. The last line is the run folder.
+    """
+    from topics.assign.adopt import adopt_candidate
+    from topics.run_folder import RunFolder
+
+    RunFolder.open(run_dir)
+    adopted = adopt_candidate(run_dir, candidate, wait=not no_wait)
+    if not quiet:
+        err.print(
+            escape(
+                f"candidate {adopted.candidate} is now topic {adopted.topic} "
+                f"({adopted.documents} documents): {adopted.label}"
+            )
+        )
+    print(adopted.run_dir)
 
 
 @app.command()

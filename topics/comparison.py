@@ -31,6 +31,7 @@ import pandas as pd
 
 from topics.common import OUTLIER
 from topics.errors import InputError
+from topics.matching import match_one_to_one
 
 #: Smallest Jaccard overlap of a one-to-one match (runs sharing documents).
 MIN_JACCARD = 0.1
@@ -100,7 +101,7 @@ def compare_runs(run_a: str | Path, run_b: str | Path) -> dict[str, Any]:
             )
         scores, counts = _cosines(a, b), None
         mode, floor = "vectors", MIN_COSINE
-    matched = _match(scores, floor)
+    matched = match_one_to_one(scores, floor)
     pairs = [
         {
             "a": a.ids[i],
@@ -160,16 +161,6 @@ def _cosines(a: _Side, b: _Side) -> np.ndarray:
     unit_a = a.vectors / np.maximum(np.linalg.norm(a.vectors, axis=1, keepdims=True), 1e-12)
     unit_b = b.vectors / np.maximum(np.linalg.norm(b.vectors, axis=1, keepdims=True), 1e-12)
     return unit_a @ unit_b.T
-
-
-def _match(scores: np.ndarray, floor: float) -> list[tuple[int, int]]:
-    """One-to-one pairs maximising the summed score (Hungarian), each at least ``floor``."""
-    from scipy.optimize import linear_sum_assignment
-
-    if not scores.size:
-        return []
-    rows, columns = linear_sum_assignment(scores, maximize=True)
-    return [(int(i), int(j)) for i, j in zip(rows, columns, strict=True) if scores[i, j] >= floor]
 
 
 def _parts(a: _Side, b: _Side, counts: np.ndarray) -> tuple[list[dict], list[dict]]:

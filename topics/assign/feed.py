@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from topics.assign.candidates import update_candidates
 from topics.assign.predict import Predictor
 from topics.config import RunConfig, apply_overrides, override_origins, validate_config
 from topics.errors import InputError
@@ -34,6 +35,9 @@ from topics.layers import Layers
 from topics.run_folder import Appended, RunFolder
 from topics.run_folder.write import document_columns
 from topics.trends import check_dates
+
+#: Columns only appended rows have at first (the run's own rows get them at the first append).
+APPENDED_COLUMNS = ("assigned_by", "assigned_at", "novel", "candidate")
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class AssignResult:
     skipped: int
     novel: int
     outliers: int
+    candidates: int
     manifest: dict[str, Any]
     warnings: list[str]
     rows: pd.DataFrame
@@ -89,6 +94,7 @@ def assign_documents(
         check_dates(new.dates, new.sources, config.trends.bad_dates)  # before embedding
         found = predictor.predict(new, progress)
         assigned_at = datetime.now(UTC).isoformat(timespec="seconds")
+        update = update_candidates(run, documents, new, found, assigned_at, config)
         layer_table = run.layers()
         layers = (
             None
@@ -105,10 +111,12 @@ def assign_documents(
             layers,
             assigned_at,
         )
-        # The run's columns in its file's order (a run written before assign has neither
-        # assigned_by nor assigned_at: they come last).
+        columns["novel"] = np.asarray(found.novel, dtype=bool)
+        columns["candidate"] = update.column[len(documents) :]
+        # The run's columns in its file's order (a run written before assign has none of
+        # assigned_by, assigned_at, novel and candidate: they come last).
         names = run.document_names()
-        names += [name for name in ("assigned_by", "assigned_at") if name not in names]
+        names += [name for name in APPENDED_COLUMNS if name not in names]
         rows = pd.DataFrame(columns).reindex(columns=names)
         record = {
             "at": assigned_at,
@@ -116,9 +124,14 @@ def assign_documents(
             "added": len(new),
             "skipped": skipped,
             "novel": int(found.novel.sum()),
+            "novel_crowded": int(found.crowded.sum()),
+            "candidates": len(update.table),
         }
         manifest = run.append(
-            Appended(rows, found.coords, record), documents, layer_table, build_page=build_report
+            Appended(rows, found.coords, record, update),
+            documents,
+            layer_table,
+            build_page=build_report,
         )
     return AssignResult(
         run_dir=run.path,
@@ -126,6 +139,7 @@ def assign_documents(
         skipped=skipped,
         novel=int(found.novel.sum()),
         outliers=int((found.topics == -1).sum()),
+        candidates=len(update.table),
         manifest=manifest,
         warnings=[new.cut] if new.cut else [],
         rows=rows,

@@ -33,11 +33,14 @@ class Predictor:
         Built once, by :func:`topics.preflight.preflight`.
     assigner:
         The run's ``assign/`` folder, loaded.
+    kept:
+        Vectors of the novel documents earlier assigns kept (``novel/``), or ``None``.
     """
 
     config: RunConfig
     embedder: Any
     assigner: Assigner
+    kept: np.ndarray | None = None
 
     @classmethod
     def for_run(cls, run: Any, config: RunConfig, corpus_source: str = "documents") -> Predictor:
@@ -61,7 +64,8 @@ class Predictor:
                 f"assign would embed with '{fingerprint}'. Vectors of different embedders "
                 "cannot be compared: keep the run's embedding.* settings."
             )
-        return cls(config, checked.embedder, assigner)
+        _, kept = run.novel()
+        return cls(config, checked.embedder, assigner, kept if len(kept) else None)
 
     def predict(self, corpus: Corpus, progress: Any = None) -> Assignment:
         """Topic, vote share, map position and novelty of each document of ``corpus``."""
@@ -80,4 +84,6 @@ class Predictor:
             vectors = embed_corpus(corpus, self.config, progress, engine, self.embedder).vectors
             vectors = embed_with_lexical(vectors, corpus.texts, self.assigner.lexical)
             progress.finish("embed", time.perf_counter() - began, f"{len(corpus)} new documents")
-            return self.assigner.assign(vectors, seed=self.config.run.seed, engine=engine)
+            return self.assigner.assign(
+                vectors, seed=self.config.run.seed, engine=engine, kept=self.kept
+            )

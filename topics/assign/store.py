@@ -66,33 +66,59 @@ class Assigner:
     novelty_similarity: float
     lexical: LexicalModel | None = None
 
-    def assign(self, vectors: np.ndarray, seed: int = 0, engine: Engine = LOCAL) -> Assignment:
+    def assign(
+        self,
+        vectors: np.ndarray,
+        seed: int = 0,
+        engine: Engine = LOCAL,
+        kept: np.ndarray | None = None,
+    ) -> Assignment:
         """Topics, vote shares, map positions and novelty of new document vectors.
 
         The search runs over partitions on ``engine`` (the index over the core built once).
+        ``kept`` are the vectors of the novel documents earlier assigns kept (``novel/``):
+        a new document among them and this assign's documents rather than among the core is
+        novel too (:func:`topics.assign.candidates.crowded_by_new`).
         """
+        from topics.assign.candidates import crowded_by_new
+
         if len(vectors) == 0:
             empty = np.empty(0)
             return Assignment(
-                empty.astype(np.int64), empty.astype(np.float32), np.empty((0, 2)), empty > 0
+                empty.astype(np.int64),
+                empty.astype(np.float32),
+                np.empty((0, 2)),
+                empty > 0,
+                empty > 0,
+                np.asarray(vectors, dtype=np.float32),
             )
         rows = np.arange(len(vectors))
         neighbours = nearest_rows(self.vectors, vectors, rows, self.neighbors, seed, engine)
         topics, shares = vote(self.topics, neighbours)
         coords = place(self.coords, self.topics, neighbours, topics)
-        novel = neighbours.similarities[:, 0] < self.novelty_similarity
+        far = neighbours.similarities[:, 0] < self.novelty_similarity
+        kept = np.zeros((0, vectors.shape[1]), np.float32) if kept is None else kept
+        crowded = crowded_by_new(self.vectors, vectors, kept, self.neighbors, seed) & ~far
+        novel = far | crowded
         topics = np.where(novel, -1, topics)
-        return Assignment(topics, shares, coords, novel)
+        return Assignment(topics, shares, coords, novel, crowded, vectors)
 
 
 @dataclass(frozen=True)
 class Assignment:
-    """What :meth:`Assigner.assign` found for each new document."""
+    """What :meth:`Assigner.assign` found for each new document.
+
+    ``novel`` holds both kinds of novel documents, ``crowded`` those novel only for being
+    among new documents (see :mod:`topics.assign.candidates`); ``vectors`` are the documents'
+    vectors (kept in the run folder for the novel ones).
+    """
 
     topics: np.ndarray
     shares: np.ndarray
     coords: np.ndarray
     novel: np.ndarray
+    crowded: np.ndarray
+    vectors: np.ndarray
 
 
 def build_assigner(

@@ -69,6 +69,8 @@ class RunData:
         ``layers.csv`` (``layer, id, parent, size, label, ...``) when the run has one.
     text_bytes:
         UTF-8 bytes of each document's title and text (streamed, never held as strings).
+    trends, candidates:
+        ``trends.csv`` and ``candidates.csv`` when the run has them.
     """
 
     run_dir: Path
@@ -80,6 +82,8 @@ class RunData:
     topic_vectors: np.ndarray
     layers: pd.DataFrame | None = None
     text_bytes: np.ndarray | None = None
+    trends: pd.DataFrame | None = None
+    candidates: pd.DataFrame | None = None
 
     @property
     def topic_ids(self) -> list[int]:
@@ -152,6 +156,10 @@ class RunData:
         """Whether the page carries a sample of the documents (see :attr:`shown_rows`)."""
         return len(self.shown_rows) < len(self.documents)
 
+    def texts_of(self, rows: np.ndarray) -> dict[str, list[Any]]:
+        """``title`` and ``text`` of the documents at ``rows`` (sorted), read from the file."""
+        return read_text_rows(self.run_dir / "documents.parquet", np.asarray(rows))
+
     def has_column(self, name: str) -> bool:
         """Whether documents carry a non-empty ``name`` column (``date``, ``label``)."""
         return name in self.documents.columns and bool(self.documents[name].notna().any())
@@ -204,4 +212,6 @@ def load_run(run_dir: Path) -> RunData:
         topic_vectors=topic_vectors,
         layers=layers,
         text_bytes=document_text_bytes,
+        trends=folder.trends(),
+        candidates=folder.candidates(),
     )

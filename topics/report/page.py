@@ -17,6 +17,13 @@ from typing import Any
 # title where it registers (topics.report.charts._common.chart).
 SECTIONS: tuple[tuple[str, str, str], ...] = (
     (
+        "changed",
+        "What changed",
+        "Topics whose share of the documents rose or fell in the recent periods (a significance "
+        "test on each topic's share, so a thin period does not count as a collapse), candidate "
+        "topics proposed from novel documents, and what arrived since the fit.",
+    ),
+    (
         "map",
         "Document map",
         "Each dot is a document, placed by a 2-D UMAP of its embedding and coloured by topic. "
@@ -237,10 +244,13 @@ def render_page(
     figures = "".join(
         _data_block(f"fig-{o.name}", script_json(o.figure_json)) for o in outputs if o.figure_json
     )
+    present = " ".join(sections)
     nav = "".join(
         f'<a href="#{sid}">{html.escape(title)}</a>'
-        for sid, title in [("map", "Map"), ("topics", "Topics"), ("relations", "Relations"),
-                           ("breakdowns", "Breakdowns"), ("downloads", "Downloads")]
+        for sid, title in [("changed", "What changed"), ("map", "Map"), ("topics", "Topics"),
+                           ("relations", "Relations"), ("breakdowns", "Breakdowns"),
+                           ("downloads", "Downloads")]
+        if f'id="{sid}"' in present
     )  # fmt: skip
     csp = (
         "default-src 'none'; "
@@ -286,6 +296,8 @@ def _sections(outputs: list[ChartOutput], page_data: dict[str, Any]) -> list[str
             )
         elif section_id == "topics":
             body = _topics_section()
+        elif section_id == "changed" and blocks:
+            body = "".join(blocks)
         elif blocks:
             body = f'<div class="grid">{"".join(blocks)}</div>'
         else:

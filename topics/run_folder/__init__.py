@@ -7,6 +7,8 @@ A run folder (``<output.dir>/<run.name>``) holds::
     topics.csv          one row per topic (-1 first): size, label, words, language shares
     layers.csv          every node of the topic layers (fine → overview)
     trends.csv          each topic's share of every period (runs whose documents carry dates)
+    candidates.csv      candidate topics proposed from novel documents (after ``topics assign``)
+    novel/              vectors and rows of the novel documents ``topics assign`` kept
     topic_words.json    words with scores per topic, representative documents
     topic_vectors.npy   mean embedding per topic
     map2d.npy           2-D map position per document
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -168,6 +171,35 @@ class RunFolder:
             return None
         with reading_run_file(path):
             return pd.read_csv(path, keep_default_na=False, na_values=[""])
+
+    def candidates(self) -> pd.DataFrame | None:
+        """``candidates.csv``, or ``None`` before any ``topics assign`` kept novel documents."""
+        path = self.file(layout.CANDIDATES)
+        if not path.is_file():
+            return None
+        with reading_run_file(path):
+            return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"words": str})
+
+    def novel(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rows (of ``documents.parquet``) and vectors of the kept novel documents (``novel/``);
+        empty arrays (``vectors`` of width 0) for a run without any."""
+        folder = self.file(layout.NOVEL)
+        if not (folder / "rows.npy").is_file():
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        with reading_run_file(folder / "rows.npy"):
+            rows = np.load(folder / "rows.npy", allow_pickle=False)
+            vectors = np.load(folder / "vectors.npy", allow_pickle=False)
+        if vectors.ndim != 2 or len(vectors) != len(rows):
+            raise InputError(f"{folder}: rows.npy and vectors.npy do not match.")
+        return rows.astype(np.int64), vectors.astype(np.float32)
+
+    def candidate_words(self) -> dict[int, dict[str, list]]:
+        """Each candidate's words with c-TF-IDF scores (``novel/words.json``; ``{}`` if none)."""
+        path = self.file(layout.NOVEL) / "words.json"
+        if not path.is_file():
+            return {}
+        with reading_run_file(path):
+            return {int(k): v for k, v in json.loads(path.read_text("utf-8")).items()}
 
     def topic_vectors(self) -> np.ndarray:
         """``topic_vectors.npy``: ``(topics, d)``, ascending topic id (``(0, 1)`` for none)."""

@@ -25,11 +25,13 @@ import pyarrow.parquet as pq
 from topics.counts import language_counts, topic_languages, topic_sizes
 from topics.errors import InputError
 from topics.run_folder.layout import (
+    CANDIDATES,
     DOCUMENT_CHUNK,
     DOCUMENTS,
     LAYERS,
     MANIFEST,
     MAP,
+    NOVEL,
     PAGE,
     REWRITTEN_BY_APPEND,
     TOPICS,
@@ -37,6 +39,7 @@ from topics.run_folder.layout import (
 )
 from topics.run_folder.read import read_topics_table
 from topics.run_folder.swap import atomic_run_folder
+from topics.run_folder.write import write_candidates, write_manifest
 from topics.trends import layer_labels, run_trends
 
 
@@ -53,11 +56,15 @@ class Appended:
     record:
         The entry for the manifest's ``assignments`` list (``at, paths, added, skipped,
         novel``).
+    candidates:
+        The candidate files after this append
+        (:class:`topics.assign.candidates.CandidateUpdate`), or ``None`` to leave them.
     """
 
     rows: pd.DataFrame
     coords: np.ndarray
     record: dict[str, Any]
+    candidates: Any = None
 
 
 def append_to_run(
@@ -83,16 +90,18 @@ def append_to_run(
     map2d = np.vstack([map2d, coords])
     table = _topic_table(run_dir, merged)
     manifest = _update_manifest(manifest, merged, appended.record)
-    trends, manifest["trends"] = _trends(merged, manifest, table, layer_table)
+    trends, manifest["trends"] = trends_of(merged, manifest, table, layer_table)
     with atomic_run_folder(run_dir.parent, run_dir.name, locked=True) as folder:
-        for entry in run_dir.iterdir():
-            if entry.name in REWRITTEN_BY_APPEND:
-                continue
-            if entry.is_dir():
-                shutil.copytree(entry, folder / entry.name, copy_function=_link_or_copy)
-            else:
-                _link_or_copy(entry, folder / entry.name)
-        append_documents(source, folder / DOCUMENTS, appended.rows, started)
+        rewritten = REWRITTEN_BY_APPEND
+        if appended.candidates is None:  # kept as they are
+            rewritten = rewritten - {CANDIDATES, NOVEL}
+        link_unchanged(run_dir, folder, rewritten)
+        update = appended.candidates
+        replace = None if update is None else {"candidate": update.column[: len(documents)]}
+        append_documents(source, folder / DOCUMENTS, appended.rows, started, replace)
+        if update is not None:
+            write_candidates(folder, update.rows, update.vectors, update.table, update.words)
+            manifest["candidates"] = update.summary
         table.to_csv(folder / TOPICS, index=False, encoding="utf-8")
         if layer_table is not None:
             _recount_layers(layer_table, merged, manifest).to_csv(
@@ -101,10 +110,57 @@ def append_to_run(
         if trends is not None:
             trends.table.to_csv(folder / TRENDS, index=False, encoding="utf-8")
         np.save(folder / MAP, map2d)
-        (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8")
+        write_manifest(manifest, folder / MANIFEST)
         if build_page is not None and (run_dir / PAGE).exists():
             build_page(folder)
     return manifest
+
+
+def link_unchanged(run_dir: Path, folder: Path, rewritten: set[str] | frozenset[str]) -> None:
+    """Every entry of ``run_dir`` but ``rewritten`` into ``folder``, hard-linked."""
+    for entry in run_dir.iterdir():
+        if entry.name in rewritten:
+            continue
+        if entry.is_dir():
+            shutil.copytree(entry, folder / entry.name, copy_function=_link_or_copy)
+        else:
+            _link_or_copy(entry, folder / entry.name)
+
+
+def rewrite_run(
+    run_dir: Path,
+    rewritten: set[str],
+    write: Callable[[Path], None],
+    replace: dict[str, np.ndarray],
+    build_page: Callable[[Path], Any] | None = None,
+) -> None:
+    """A new ``run_dir`` in which ``write`` (given the new folder) writes the entries named in
+    ``rewritten``, ``documents.parquet`` has the columns in ``replace`` replaced, and every
+    other entry is linked unchanged; swapped in whole (the caller holds the run lock)."""
+    with atomic_run_folder(run_dir.parent, run_dir.name, locked=True) as folder:
+        link_unchanged(run_dir, folder, {DOCUMENTS, PAGE, *rewritten})
+        replace_columns(run_dir / DOCUMENTS, folder / DOCUMENTS, replace)
+        write(folder)
+        if build_page is not None and (run_dir / PAGE).exists():
+            build_page(folder)
+
+
+def replace_columns(source: Path, target: Path, replace: dict[str, np.ndarray]) -> None:
+    """``source`` with the columns in ``replace`` given new values (same types), streamed."""
+    import pyarrow as pa
+
+    with pq.ParquetFile(source) as file:
+        schema = file.schema_arrow
+        with pq.ParquetWriter(target, schema) as writer:
+            start = 0
+            for batch in file.iter_batches(batch_size=DOCUMENT_CHUNK, use_threads=False):
+                table = pa.Table.from_batches([batch])
+                for name, values in replace.items():
+                    index = schema.get_field_index(name)
+                    part = pa.array(values[start : start + table.num_rows])
+                    table = table.set_column(index, name, part.cast(schema.field(name).type))
+                start += table.num_rows
+                writer.write_table(table)
 
 
 def _link_or_copy(source: str | Path, target: str | Path) -> None:
@@ -125,6 +181,10 @@ def _run_defaults(started: str | None) -> dict[str, str | None]:
     return {"assigned_by": "fit", "assigned_at": started}
 
 
+#: Typed columns an append adds, and their value for the rows written before them.
+ADDED_COLUMNS = {"novel": ("bool_", False), "candidate": ("int64", -1)}
+
+
 def _with_assign_columns(documents: pd.DataFrame, started: str | None) -> pd.DataFrame:
     """Documents of the run with ``assigned_by`` / ``assigned_at`` (the run's start time)."""
     documents = documents.copy()
@@ -134,20 +194,33 @@ def _with_assign_columns(documents: pd.DataFrame, started: str | None) -> pd.Dat
     return documents
 
 
-def append_documents(source: Path, target: Path, added: pd.DataFrame, started: str | None) -> None:
+def append_documents(
+    source: Path,
+    target: Path,
+    added: pd.DataFrame,
+    started: str | None,
+    replace: dict[str, np.ndarray] | None = None,
+) -> None:
     """Write ``source``'s rows and then ``added`` to ``target``, a row group at a time.
 
     Rows of the run without ``assigned_by``/``assigned_at`` get ``fit`` and the run's start
-    time. A column that was empty in the run takes the new documents' type; otherwise the new
-    values are cast to the run's type (a mismatch is a one-line InputError with Arrow's reason).
+    time, without ``novel``/``candidate`` ``False`` and ``-1``; ``replace`` gives new values of
+    a column for every row of ``source`` (a candidate can gain earlier documents). A column
+    that was empty in the run takes the new documents' type; otherwise the new values are cast
+    to the run's type (a mismatch is a one-line InputError with Arrow's reason).
     """
     import pyarrow as pa
 
     pool = pa.default_memory_pool()
+    replace = replace or {}
     with pq.ParquetFile(source) as file:
-        filled = _run_defaults(started)
+        filled: dict[str, Any] = _run_defaults(started)
+        kinds = {name: pa.string() for name in filled}
+        for name, (kind, value) in ADDED_COLUMNS.items():
+            if name in added.columns:
+                filled[name], kinds[name] = value, getattr(pa, kind)()
         missing = [name for name in filled if name not in file.schema_arrow.names]
-        fields = [*file.schema_arrow, *(pa.field(name, pa.string()) for name in missing)]
+        fields = [*file.schema_arrow, *(pa.field(name, kinds[name]) for name in missing)]
         new_rows = pa.Table.from_pandas(added, preserve_index=False)
         schema = pa.schema(
             [
@@ -164,12 +237,17 @@ def append_documents(source: Path, target: Path, added: pd.DataFrame, started: s
                 f"{source}: the new documents' columns do not match the run's ({error})."
             ) from None
         with pq.ParquetWriter(target, schema) as writer:
+            start = 0
             for batch in file.iter_batches(batch_size=DOCUMENT_CHUNK, use_threads=False):
                 table = pa.Table.from_batches([batch])
                 for name in missing:
                     table = table.append_column(
-                        name, pa.array([filled[name]] * table.num_rows, pa.string())
+                        name, pa.array([filled[name]] * table.num_rows, kinds[name])
                     )
+                for name, values in replace.items():
+                    part = pa.array(values[start : start + table.num_rows])
+                    table = table.set_column(table.schema.get_field_index(name), name, part)
+                start += table.num_rows
                 writer.write_table(table.cast(schema))
                 del table, batch
                 pool.release_unused()  # see topics.run_folder.write.write_documents
@@ -223,7 +301,7 @@ def _update_manifest(
     return manifest
 
 
-def _trends(
+def trends_of(
     documents: pd.DataFrame,
     manifest: dict[str, Any],
     table: pd.DataFrame,

@@ -7,6 +7,9 @@ DOCUMENTS = "documents.parquet"
 TOPICS = "topics.csv"
 LAYERS = "layers.csv"
 TRENDS = "trends.csv"
+CANDIDATES = "candidates.csv"
+NOVEL = "novel"
+DIGEST = "digest.md"
 TOPIC_WORDS = "topic_words.json"
 TOPIC_VECTORS = "topic_vectors.npy"
 MAP = "map2d.npy"
@@ -17,7 +20,9 @@ PAGE = "index.html"
 #: Files every finished run has (the dashboard is rebuilt from them alone).
 REQUIRED_FILES = (MANIFEST, TOPICS, TOPIC_WORDS, DOCUMENTS, MAP, TOPIC_VECTORS)
 #: Files an append (``topics assign``) rewrites; every other entry is linked unchanged.
-REWRITTEN_BY_APPEND = frozenset({DOCUMENTS, TOPICS, LAYERS, TRENDS, MAP, MANIFEST, PAGE})
+REWRITTEN_BY_APPEND = frozenset(
+    {DOCUMENTS, TOPICS, LAYERS, TRENDS, CANDIDATES, NOVEL, MAP, MANIFEST, DIGEST, PAGE}
+)
 #: ``documents.parquet`` columns read only for the rows that need them (1M abstracts ~1 GB).
 TEXT_COLUMNS = ("title", "text")
 #: Columns written as strings whatever their values; the others (titles included: an

@@ -17,11 +17,14 @@ import pandas as pd
 from topics.common import quiet_logger
 from topics.run_folder.layout import (
     ASSIGN,
+    CANDIDATES,
+    DIGEST,
     DOCUMENT_CHUNK,
     DOCUMENTS,
     LAYERS,
     MAP,
     MODEL,
+    NOVEL,
     STRING_COLUMNS,
     TOPIC_VECTORS,
     TOPIC_WORDS,
@@ -234,6 +237,27 @@ def write_outputs(folder: Path, outputs: RunOutputs) -> None:
         save_assigner(outputs.assigner, folder / ASSIGN)
 
 
+def write_candidates(
+    folder: Path,
+    rows: np.ndarray,
+    vectors: np.ndarray,
+    table: pd.DataFrame,
+    words: dict[int, dict[str, list]],
+) -> None:
+    """``novel/`` (rows, vectors of the kept novel documents, the candidates' scored words)
+    and ``candidates.csv``."""
+    (folder / NOVEL).mkdir(exist_ok=True)
+    np.save(folder / NOVEL / "rows.npy", np.asarray(rows, dtype=np.int64))
+    np.save(folder / NOVEL / "vectors.npy", np.asarray(vectors, dtype=np.float32))
+    text = json.dumps({str(k): v for k, v in words.items()}, ensure_ascii=False)
+    (folder / NOVEL / "words.json").write_text(text, "utf-8")
+    table = table.copy()
+    for column in ("label", "label_en", "label_zh", "words", "words_en", "words_zh"):
+        if column in table.columns:
+            table[column] = table[column].map(safe_csv_cell)
+    table.to_csv(folder / CANDIDATES, index=False, encoding="utf-8")
+
+
 def write_topic_words(topics: Topics, path: Path) -> None:
     """``topic_words.json``: words with scores (combined and per language) per topic."""
     entries = []
@@ -264,10 +288,27 @@ def write_topic_vectors(topics: Topics, path: Path, dimensions: int) -> None:
 
 
 def write_manifest(manifest: dict[str, Any], path: Path) -> None:
-    """``manifest.json``: resolved config, versions, seed, timings, counts, metrics."""
+    """``manifest.json`` (resolved config, versions, seed, timings, counts, metrics) and, beside
+    it, ``digest.md`` from it and the folder's ``trends.csv`` / ``candidates.csv``."""
     path.write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2, default=_json_default), "utf-8"
     )
+    write_digest(path.parent, manifest)
+
+
+def write_digest(folder: Path, manifest: dict[str, Any]) -> None:
+    """``digest.md`` (:func:`topics.changes.digest`), from the manifest and the tables already
+    in ``folder``."""
+    from topics.changes import digest, what_changed
+
+    tables = {}
+    for name in (TRENDS, CANDIDATES):
+        path = folder / name
+        tables[name] = (
+            pd.read_csv(path, keep_default_na=False, na_values=[""]) if path.is_file() else None
+        )
+    changes = what_changed(manifest, tables[TRENDS], tables[CANDIDATES])
+    (folder / DIGEST).write_text(digest(manifest, changes), "utf-8")
 
 
 def _json_default(value: Any) -> Any:

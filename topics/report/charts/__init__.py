@@ -14,4 +14,5 @@ from topics.report.charts import (  # noqa: F401  (imported to register the char
     over_time,
     similarity,
     topic_words,
+    what_changed,
 )

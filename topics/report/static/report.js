@@ -451,6 +451,12 @@
     document.querySelectorAll("button.sort").forEach(function (b) {
       b.addEventListener("click", function () { state.topicSort = b.dataset.sort; renderTopicTable(); });
     });
+    document.querySelectorAll("button.topic-link").forEach(function (b) {
+      b.addEventListener("click", function () {
+        selectTopic(Number(b.dataset.topic));
+        byId("topics").scrollIntoView();
+      });
+    });
     byId("download-topics").addEventListener("click", function () { download("topics.csv", topicsCsv()); });
     byId("download-documents").addEventListener("click", function () {
       download("documents.csv", documentsCsv());
