@@ -16,11 +16,13 @@ Measured on the bench corpora with one subject withheld from the fit (``bench/ca
 distance alone calls 1–3% of the withheld subject novel on CSL, OHSUMED and arXiv, whose
 subjects border each other (a news corpus fitted without one subject: 54%); the crowded rule
 adds the documents of a subject that arrives in numbers. Novel documents get topic ``-1`` and
-their vectors are kept in the run folder (``novel/``); UMAP and HDBSCAN over all of them, with
-the run's settings and its ``min_cluster_size`` rule applied to the run's size (a candidate
-must be as large as a topic of the run), propose candidate topics. Candidate ids carry
-over from one assign to the next (Hungarian matching on shared members) and are never reused;
-existing topic ids never change. ``topics adopt`` turns a candidate into a topic.
+their vectors are kept in the run folder (``novel/``). A new novel document joins a candidate
+when the kept novel documents nearest to it vote for one (as a topic's new documents are
+voted in), so a candidate keeps its members and grows; UMAP and HDBSCAN over the novel
+documents in no candidate, with the run's settings and its ``min_cluster_size`` rule applied
+to the run's size (a candidate must be as large as a topic of the run), propose new ones.
+Candidate ids are never reused; existing topic ids never change. ``topics adopt`` turns a
+candidate into a topic.
 """
 
 from __future__ import annotations
@@ -38,8 +40,6 @@ from topics.neighbours import nearest
 CROWDED_SHARE = 0.6
 #: ... and at least this multiple of the new documents' share of core + new.
 CROWDED_LIFT = 2.0
-#: A candidate keeps its id when the new clustering's group shares this Jaccard with it.
-CARRY_JACCARD = 0.1
 #: Background documents of the run sampled to tell a candidate's words apart.
 BACKGROUND_DOCUMENTS = 2000
 NONE = -1
@@ -107,41 +107,20 @@ def cluster_novel(vectors: np.ndarray, config: Any, min_cluster_size: int) -> np
     return np.asarray(cluster(reduced, section, config.run.seed).labels, dtype=np.int64)
 
 
-def carry_ids(groups: np.ndarray, previous: np.ndarray, next_id: int) -> tuple[np.ndarray, int]:
-    """Candidate ids for this clustering's ``groups``: an earlier candidate's id where a group
-    matches it one to one (Jaccard of members ≥ :data:`CARRY_JACCARD`), a new id otherwise.
+def join_candidates(
+    kept: np.ndarray, kept_candidates: np.ndarray, new: np.ndarray, k: int, seed: int = 0
+) -> np.ndarray:
+    """The candidate each new novel document joins (``-1``: none), by the vote a topic's new
+    documents get (:func:`topics.assign.knn.vote`) among the kept novel documents.
 
-    Parameters
-    ----------
-    groups:
-        HDBSCAN group of each kept novel document (``-1`` none).
-    previous:
-        Each one's candidate before this assign (``-1`` none, or new).
-    next_id:
-        The smallest id never given (ids of adopted or vanished candidates are not reused).
-
-    Returns
-    -------
-    candidates, next_id
+    A candidate's members never leave it, so a candidate only grows from assign to assign.
     """
-    from topics.matching import match_one_to_one
+    from topics.assign.knn import vote
 
-    groups, previous = np.asarray(groups, np.int64), np.asarray(previous, np.int64)
-    new_ids = np.unique(groups[groups != NONE])
-    old_ids = np.unique(previous[previous != NONE])
-    jaccard = np.zeros((len(new_ids), len(old_ids)))
-    for i, group in enumerate(new_ids):
-        members = groups == group
-        for j, old in enumerate(old_ids):
-            was = previous == old
-            jaccard[i, j] = (members & was).sum() / max((members | was).sum(), 1)
-    given = {int(new_ids[i]): int(old_ids[j]) for i, j in match_one_to_one(jaccard, CARRY_JACCARD)}
-    for group in new_ids.tolist():
-        if group not in given:
-            given[group] = next_id
-            next_id += 1
-    candidates = np.array([given.get(int(g), NONE) for g in groups], dtype=np.int64)
-    return candidates, next_id
+    if not len(new) or not len(kept) or not (kept_candidates != NONE).any():
+        return np.full(len(new), NONE, dtype=np.int64)
+    neighbours = nearest(kept, new, max(1, min(k, len(kept))), seed)
+    return vote(kept_candidates, neighbours)[0]
 
 
 def candidate_labels(
@@ -295,14 +274,25 @@ def update_candidates(
     vectors = np.asarray(found.vectors, dtype=np.float32)[novel]
     if len(kept_rows):
         vectors = np.vstack([kept_vectors, vectors])
-    previous = np.full(n_run + len(new), NONE, dtype=np.int64)
+    ids = np.full(len(rows), NONE, dtype=np.int64)
     if "candidate" in documents.columns:
-        previous[:n_run] = documents["candidate"].to_numpy(dtype=np.int64)
+        ids[: len(kept_rows)] = documents["candidate"].to_numpy(dtype=np.int64)[kept_rows]
+    ids[len(kept_rows) :] = join_candidates(
+        vectors[: len(kept_rows)],
+        ids[: len(kept_rows)],
+        vectors[len(kept_rows) :],
+        config.cluster.neighbors,
+        config.run.seed,
+    )
     before = run.manifest.get("candidates") or {}
     total = n_run + len(new)
     size = resolve_min_cluster_size(config.hdbscan, total)
-    groups = cluster_novel(vectors, config, size)
-    ids, next_id = carry_ids(groups, previous[rows], int(before.get("next_id", 0)))
+    free = np.flatnonzero(ids == NONE)
+    groups = cluster_novel(vectors[free], config, size)
+    next_id = int(before.get("next_id", 0))
+    found = groups != NONE
+    ids[free[found]] = next_id + groups[found]
+    next_id += int(groups.max(initial=-1)) + 1
     column = np.full(total, NONE, dtype=np.int64)
     column[rows] = ids
     table, words = _table(run, documents, new, rows, ids, assigned_at, config, engine)

@@ -68,8 +68,7 @@ def _arrivals(changes: Changes) -> str:
         for entry in changes.arrivals[:SHOWN_ARRIVALS]
     )
     return (
-        f'<p class="subtle">{html.escape(head)}; since then:</p>'
-        f'<ul class="arrivals">{items}</ul>'
+        f'<p class="subtle">{html.escape(head)}; since then:</p><ul class="arrivals">{items}</ul>'
     )
 
 
@@ -96,8 +95,8 @@ def _trend_table(title: str, entries: list[dict], changes: Changes, data: RunDat
         else ""
     )
     return (
-        f"<div><h3>{title} ({len(entries)})</h3><table class=\"trend-table\"><thead><tr>"
-        "<th>Topic</th><th>Share per period</th><th class=\"num\">recent</th>"
+        f'<div><h3>{title} ({len(entries)})</h3><table class="trend-table"><thead><tr>'
+        '<th>Topic</th><th>Share per period</th><th class="num">recent</th>'
         '<th class="num">before</th><th class="num">ratio</th><th class="num">q</th>'
         f"</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}</div>"
     )
@@ -131,8 +130,9 @@ def _sparkline(series: pd.DataFrame | None, topic: int, changes: Changes) -> str
             f'height="{SPARK_HEIGHT}" fill="#f0f4f8"/>'
         )
     color = topic_color(topic)
-    first, last = html.escape(str(series["period"].iloc[0])), html.escape(
-        str(series["period"].iloc[-1])
+    first, last = (
+        html.escape(str(series["period"].iloc[0])),
+        html.escape(str(series["period"].iloc[-1])),
     )
     return (
         f'<svg class="spark" width="{SPARK_WIDTH}" height="{SPARK_HEIGHT}" role="img" '
