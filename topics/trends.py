@@ -56,6 +56,31 @@ def parse_dates(values: Sequence[str | None]) -> tuple[pd.Series, list[int]]:
     return parsed.dt.tz_convert(None), bad
 
 
+def document_dates(documents: pd.DataFrame) -> list[str | None]:
+    """Each document's date for trends: its ``date``, else, for a document ``topics assign``
+    added, when it was assigned (``assigned_at``); ``None`` for neither."""
+    n = len(documents)
+    dates = documents["date"].astype(object) if "date" in documents.columns else None
+    if "assigned_at" in documents.columns and "assigned_by" in documents.columns:
+        assigned = (
+            documents["assigned_at"]
+            .astype(object)
+            .where(documents["assigned_by"].astype(object) == "assign")
+        )
+        dates = assigned if dates is None else dates.where(dates.notna(), assigned)
+    if dates is None:
+        return [None] * n
+    return [None if pd.isna(value) else str(value) for value in dates]
+
+
+def period_labels(values: Sequence[str | None], period: str) -> list[str | None]:
+    """Each date's period as ``trends.csv`` names it (``2024-03-25/2024-03-31`` for a week);
+    ``None`` for a missing or unparsable date."""
+    parsed, _ = parse_dates(values)
+    periods = parsed.dt.to_period(_PANDAS_PERIOD[period])
+    return [None if pd.isna(p) else str(p) for p in periods]
+
+
 def choose_period(dates: pd.Series, setting: str) -> str | None:
     """The period for ``trends.period`` (``None``: the dates span a single period)."""
     known = dates.dropna()

@@ -162,7 +162,9 @@ def test_hostile_corpus_runs_no_script_and_shows_text(open_page, hostile_report:
         if "<img" in title or "<script" in title
     ]
     assert payload_rows, "the hostile corpus lost its payloads"
-    # Hover every point of the map: plotly renders hover text as markup.
+    # Hover every point of the map: plotly renders hover text as markup. (The map must be in
+    # the viewport: a run with trends has the "What changed" panel above it.)
+    page.locator("#plot-document_map").scroll_into_view_if_needed()
     box = page.locator("#plot-document_map .nsewdrag").first.bounding_box()
     points = page.evaluate(
         "() => { const d = document.getElementById('plot-document_map');"

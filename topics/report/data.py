@@ -156,6 +156,17 @@ class RunData:
         """Whether the page carries a sample of the documents (see :attr:`shown_rows`)."""
         return len(self.shown_rows) < len(self.documents)
 
+    @functools.cached_property
+    def periods(self) -> list[str | None] | None:
+        """Each document's trends period (as ``trends.csv`` names it), or ``None`` for a run
+        without trends."""
+        from topics.trends import document_dates, period_labels
+
+        period = (self.manifest.get("trends") or {}).get("period")
+        if not period:
+            return None
+        return period_labels(document_dates(self.documents), period)
+
     def texts_of(self, rows: np.ndarray) -> dict[str, list[Any]]:
         """``title`` and ``text`` of the documents at ``rows`` (sorted), read from the file."""
         return read_text_rows(self.run_dir / "documents.parquet", np.asarray(rows))

@@ -185,7 +185,9 @@ def _map_tools() -> str:
         '<input id="search" type="search" autocomplete="off" '
         'placeholder="Search titles and abstracts (English or 中文)…"></label>'
         '<label class="toggle"><input id="show-outliers" type="checkbox" checked> '
-        "show outliers</label></div>"
+        "show outliers</label>"
+        '<label class="toggle" id="period-filter-label" hidden>period '
+        '<select id="period-filter"><option value="">all</option></select></label></div>'
         '<div class="map-layout"><div class="map-main">{MAP}</div>'
         '<aside class="results"><div id="search-summary" class="subtle">'
         "Type to search; matches light up on the map.</div>"

@@ -50,6 +50,8 @@ def documents_table(data: RunData) -> dict[str, list[Any]]:
     for optional in ("date", "label"):
         if data.has_column(optional):
             table[optional] = _column(docs, optional)
+    if data.periods is not None:
+        table["period"] = [data.periods[row] for row in data.shown_rows]
     return table
 
 
@@ -117,6 +119,7 @@ def page_data(data: RunData) -> dict[str, Any]:
         "shown": len(data.shown_rows),
         "total": len(docs),
         "hasLabel": data.has_column("label"),
+        "periods": [] if data.periods is None else sorted({p for p in data.periods if p}),
     }
 
 

@@ -40,7 +40,7 @@ from topics.run_folder.layout import (
 from topics.run_folder.read import read_topics_table
 from topics.run_folder.swap import atomic_run_folder
 from topics.run_folder.write import write_candidates, write_manifest
-from topics.trends import layer_labels, run_trends
+from topics.trends import document_dates, layer_labels, run_trends
 
 
 @dataclass(frozen=True)
@@ -309,13 +309,10 @@ def trends_of(
 ) -> tuple[Any, dict[str, Any]]:
     """Trends over the run's and the appended documents: each one's ``date``, else, for an
     assigned document, when it was assigned (``assigned_at``)."""
-    assigned = documents["assigned_at"].where(documents["assigned_by"] == "assign")
-    dates = documents["date"].astype(object) if "date" in documents.columns else None
-    dates = assigned if dates is None else dates.where(dates.notna(), assigned)
     columns = [c for c in manifest.get("layers") or ["topic"] if c in documents.columns]
     labels = layer_labels(table, layer_table, columns)
     settings = (manifest.get("config") or {}).get("trends") or {}
-    values = [None if pd.isna(value) else str(value) for value in dates]
+    values = document_dates(documents)
     return run_trends(
         values if any(v is not None for v in values) else None,
         {column: documents[column].astype(int).to_numpy() for column in columns},

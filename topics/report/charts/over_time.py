@@ -1,4 +1,9 @@
-"""Topics over time, when documents carry dates (year, year-month or full dates)."""
+"""Topics over time, when documents carry dates: each period's documents split by topic, as
+shares of the period's documents (a busy week and a thin one read alike; counts on hover).
+
+A run with trends uses its trends period (``trends.period``, the ``trends.csv`` periods, where
+assigned documents without a date count at their assign); otherwise years, or months for a
+span under three years."""
 
 from __future__ import annotations
 
@@ -41,7 +46,7 @@ def parse_date(value: object) -> pd.Timestamp | None:
 
 @chart("over_time", title="Topics over time", section="breakdowns", order=1)
 def over_time(data: RunData) -> go.Figure | None:
-    """Stacked bars of documents per period for the largest topics (by year, or month).
+    """Stacked bars of each period's share per topic for the largest topics.
 
     Parameters
     ----------
@@ -53,15 +58,20 @@ def over_time(data: RunData) -> go.Figure | None:
     plotly.graph_objects.Figure or None
         ``None`` when no document has a parseable date.
     """
-    if not data.has_column("date"):
-        return None
-    dates = pd.Series([parse_date(v) for v in data.documents["date"]], dtype="datetime64[ns]")
-    known = dates.notna()
-    if not known.any():
-        return None
-    years = dates[known].dt.year
-    freq = "Y" if years.max() - years.min() >= 3 else "M"
-    periods = dates[known].dt.to_period(freq).astype(str)
+    if data.periods is not None:
+        labels = pd.Series(data.periods, dtype=object)
+        known = labels.notna()
+        periods, unit = labels[known].astype(str), str(data.manifest["trends"]["period"])
+    else:
+        if not data.has_column("date"):
+            return None
+        dates = pd.Series([parse_date(v) for v in data.documents["date"]], dtype="datetime64[ns]")
+        known = dates.notna()
+        if not known.any():
+            return None
+        years = dates[known].dt.year
+        unit = "year" if years.max() - years.min() >= 3 else "month"
+        periods = dates[known].dt.to_period("Y" if unit == "year" else "M").astype(str)
     rows = known.to_numpy()
     traces, layout = by_view(data, lambda view: (_bands(view, rows, periods), {}))
     return figure(
@@ -69,8 +79,13 @@ def over_time(data: RunData) -> go.Figure | None:
         height=380,
         barmode="stack",
         bargap=0.15,
-        xaxis={"title": {"text": "year" if freq == "Y" else "month"}, "type": "category"},
-        yaxis={"title": {"text": "documents"}, "showgrid": True},
+        xaxis={"title": {"text": unit}, "type": "category"},
+        yaxis={
+            "title": {"text": "share of the period's documents"},
+            "showgrid": True,
+            "tickformat": ".0%",
+            "range": [0, 1],
+        },
         legend={"font": {"size": 11}},
         margin={"l": 10, "r": 10, "t": 10, "b": 40},
         **layout,
@@ -78,7 +93,8 @@ def over_time(data: RunData) -> go.Figure | None:
 
 
 def _bands(view: View, rows: np.ndarray, periods: pd.Series) -> list[go.Bar]:
-    """Documents per period of the largest groups of ``view``, the rest in one band."""
+    """Share of each period's documents in the largest groups of ``view``, the rest in one
+    band (outliers count in every period's total and have their band)."""
     groups = view.groups.to_numpy(dtype=int)
     sizes = pd.Series(groups).value_counts()
     groups = groups[rows]
@@ -88,6 +104,7 @@ def _bands(view: View, rows: np.ndarray, periods: pd.Series) -> list[go.Bar]:
     kept = set(ranked[:MAX_TOPIC_BANDS])
     bands = pd.Series([g if g in kept or g == OUTLIER else -2 for g in groups], index=periods.index)
     table = pd.crosstab(periods, bands).sort_index()
+    totals = table.sum(axis=1)
     traces = []
     for band in [*ranked[:MAX_TOPIC_BANDS], -2, OUTLIER]:
         if band not in table.columns:
@@ -98,10 +115,12 @@ def _bands(view: View, rows: np.ndarray, periods: pd.Series) -> list[go.Bar]:
         traces.append(
             go.Bar(
                 x=list(table.index),
-                y=table[band].astype(int).tolist(),
+                y=(table[band] / totals).round(4).tolist(),
+                customdata=np.stack([table[band].to_numpy(), totals.to_numpy()], axis=1).tolist(),
                 name=name,
                 marker={"color": color},
-                hovertemplate="%{x}: %{y} documents<extra>%{fullData.name}</extra>",
+                hovertemplate="%{x}: %{y:.1%} (%{customdata[0]} of %{customdata[1]} documents)"
+                "<extra>%{fullData.name}</extra>",
             )
         )
     return traces

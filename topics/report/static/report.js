@@ -7,7 +7,7 @@
   var readJson = function (id) { return JSON.parse(byId(id).textContent); };
   var state = { docs: null, run: null, figures: {}, mapDiv: null, mapRowXY: null,
                 highlightIndex: -1, outlierIndex: -1, haystack: null, topicSort: "size",
-                selectedTopic: null };
+                selectedTopic: null, period: "" };
 
   function escapeHtml(value) {
     // Plotly parses only tags in its labels (no attributes from our text), and shows &quot;
@@ -214,6 +214,24 @@
   }
 
   // ---- search --------------------------------------------------------------------------
+  // The period filter (runs with trends): search and the map show one period's documents.
+  function inPeriod(i) { return !state.period || (state.docs.period || [])[i] === state.period; }
+
+  function wirePeriodFilter() {
+    var periods = state.run.periods || [], select = byId("period-filter");
+    if (!periods.length || !select) return;
+    periods.forEach(function (p) {
+      var option = document.createElement("option");
+      option.value = p; option.textContent = p;
+      select.appendChild(option);
+    });
+    byId("period-filter-label").hidden = false;
+    select.addEventListener("change", function () {
+      state.period = select.value;
+      runSearch(byId("search").value);
+    });
+  }
+
   function runSearch(query) {
     var d = state.docs, summary = byId("search-summary"), list = byId("search-results");
     var terms = query.toLowerCase().split(/\s+/).filter(Boolean);
@@ -228,10 +246,17 @@
       for (var i = 0; i < state.haystack.length; i++) {
         var hay = state.haystack[i], ok = true;
         for (var k = 0; k < terms.length && ok; k++) ok = hay.indexOf(terms[k]) !== -1;
-        if (ok) matches.push(i);
+        if (ok && inPeriod(i)) matches.push(i);
       }
+    } else if (state.period) {
+      for (var j = 0; j < d.id.length; j++) if (inPeriod(j)) matches.push(j);
     }
-    highlight(matches, terms.length > 0);
+    highlight(matches, terms.length > 0 || !!state.period);
+    if (!terms.length && state.period) {
+      summary.textContent = matches.length.toLocaleString() + " document" +
+        (matches.length === 1 ? "" : "s") + " in " + state.period + " (lit up on the map)";
+      return;
+    }
     if (!terms.length) { summary.textContent = "Type to search; matches light up on the map."; return; }
     summary.textContent = matches.length.toLocaleString() + " matching document" +
       (matches.length === 1 ? "" : "s") + (matches.length > 200 ? " (first 200 listed)" : "");
@@ -445,6 +470,7 @@
       timer = setTimeout(function () { runSearch(input.value); }, 150);
     });
     byId("doc-close").addEventListener("click", function () { byId("doc-panel").hidden = true; });
+    wirePeriodFilter();
     document.addEventListener("keydown", function (e) {
       if (e.key === "Escape") byId("doc-panel").hidden = true;
     });
