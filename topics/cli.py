@@ -104,7 +104,11 @@ def run(
     config: Annotated[Path, typer.Argument(help="YAML config file.")],
     set_: SetOption = None,
     seeds: Annotated[
-        int | None, typer.Option("--seeds", help="Stability check over N seeds (run.seeds).")
+        int | None,
+        typer.Option(
+            "--seeds",
+            help="Stability check over N seeds (run.seeds): ARI, and topics.csv stability.",
+        ),
     ] = None,
     quiet: QuietOption = False,
 ) -> None:

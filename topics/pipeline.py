@@ -43,7 +43,7 @@ from topics.embed.stage import (
     word_embedder,
 )
 from topics.engine import Engine, open_engine
-from topics.evaluate.stability import refit_labels, seed_stability
+from topics.evaluate.stability import refit_labels, stability_of, topic_stability
 from topics.layers import build_layers, fixed_overview_warning, layers_table
 from topics.manifest import build_manifest
 from topics.preflight import Checked
@@ -395,14 +395,20 @@ def _evaluate(
     )
     fitted_corpus = corpus if core is None else corpus.subset(core)
     umap_cache = ArrayCache(cache_root(config), "umap")
-    stability_ari = seed_stability(
-        align_labels(fitted_corpus, core_labels),
-        partial(refit_labels, fitted, config.umap, hdbscan_section, umap_cache),
-        [config.run.seed + offset for offset in range(1, config.run.seeds)],
-        finish=lambda labels: align_labels(fitted_corpus, labels),
-    )
+    refit = partial(refit_labels, fitted, config.umap, hdbscan_section, umap_cache)
+    refits = [
+        align_labels(fitted_corpus, refit(config.run.seed + offset))
+        for offset in range(1, config.run.seeds)
+    ]
+    first = align_labels(fitted_corpus, core_labels)
+    stability_ari = stability_of(first, refits)
     if stability_ari is not None:
         metrics["stability_ari"] = stability_ari
+        # Per topic: which topics survive a reseed (topics.csv's ``stability`` column).
+        fitted_topics = topics.assignments if core is None else topics.assignments[core]
+        per_topic = topic_stability(fitted_topics, first != -1, refits)
+        ids = topics.table["topic"].astype(int)
+        topics.table["stability"] = ids.map(per_topic).where(ids != -1)
     metrics["generic_label_share"] = topics.generic_label_share
     return metrics
 

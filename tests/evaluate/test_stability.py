@@ -52,3 +52,33 @@ def test_refits_get_their_own_seeds() -> None:
 
     assert seed_stability(np.array([0, 0, 1, 1]), refit, [43, 44]) == pytest.approx(1.0)
     assert asked == [43, 44]
+
+
+def test_topic_stability_is_the_matched_jaccard_averaged_over_refits() -> None:
+    from topics.evaluate.stability import topic_stability
+
+    topics = np.array([0, 0, 0, 0, 1, 1, 1, 1, 2, 2])
+    clustered = np.array([True] * 8 + [False, True])
+    same = np.array([5, 5, 5, 5, 7, 7, 7, 7, -1, 9])
+    # Topic 0 split in halves (best match: Jaccard 2/4), topic 1 lost to outliers.
+    split = np.array([3, 3, 4, 4, -1, -1, -1, -1, -1, 8])
+    assert topic_stability(topics, clustered, [same]) == {0: 1.0, 1: 1.0, 2: 1.0}
+    assert topic_stability(topics, clustered, [split]) == {0: 0.5, 1: 0.0, 2: 1.0}
+    assert topic_stability(topics, clustered, [same, split]) == {0: 0.75, 1: 0.5, 2: 1.0}
+    assert topic_stability(topics, clustered, []) == {}
+
+
+@pytest.mark.slow
+def test_a_run_with_seeds_scores_every_topic(tmp_path) -> None:
+    import pandas as pd
+
+    from tests.conftest import make_config
+    from topics.pipeline import run_pipeline
+
+    result = run_pipeline(make_config(tmp_path, "run.seeds=3", "output.report=false"))
+    table = pd.read_csv(result.run_dir / "topics.csv")
+    topics = table[table["topic"] != -1]
+    assert topics["stability"].between(0, 1).all() and topics["stability"].notna().all()
+    assert table.loc[table["topic"] == -1, "stability"].isna().all()
+    # A reseed moves some topics: the scores are not all one value.
+    assert topics["stability"].nunique() > 1

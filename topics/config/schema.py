@@ -78,7 +78,9 @@ class RunSection(Section):
         ge=1,
         le=20,
         description="Stability check: refit UMAP+HDBSCAN under this many seeds and report the "
-        "mean pairwise ARI between runs (1 = off).",
+        "mean pairwise ARI between runs (metrics.stability_ari) and, per topic, the mean "
+        "Jaccard overlap with the refit cluster it matches one to one (topics.csv: stability; "
+        "1 = off).",
     )
 
 
