@@ -126,6 +126,18 @@ class Run:
         ``manifest["trends"]``."""
         return self.folder.trends()
 
+    @property
+    def candidates(self) -> pd.DataFrame | None:
+        """``candidates.csv``: candidate topics :meth:`assign` proposed from novel documents
+        (``None`` before any assign); :meth:`adopt` makes one a topic."""
+        return self.folder.candidates()
+
+    def adopt(self, candidate: int) -> int:
+        """Turn ``candidate`` into a topic (``topics adopt``); returns the new topic's id."""
+        from topics.assign.adopt import adopt_candidate
+
+        return adopt_candidate(self.run_dir, candidate).topic
+
     def predict(
         self, documents: Documents, overrides: list[str] | None = None, progress: Any = None
     ) -> pd.DataFrame:

@@ -209,6 +209,9 @@ def test_adopt_makes_a_candidate_a_topic_that_later_assigns_fill(feed: dict, tmp
     members = before.index[before["candidate"] == chosen]
     adopted = adopt_candidate(run_dir, chosen)
     topic = int(topics_before["topic"].max()) + 1
+    from topics.api import Run
+
+    assert chosen not in set(Run.load(run_dir).candidates["candidate"])
     assert (adopted.topic, adopted.documents) == (topic, len(members))
 
     after = pd.read_parquet(run_dir / "documents.parquet")
