@@ -1,7 +1,8 @@
 """Breakdowns by layer: the same chart for the fine topics and for each coarser layer.
 
 A run with topic layers gets one set of traces per layer in its breakdown charts and a
-"Group by" menu (plotly ``updatemenus``) that shows one set at a time, fine topics first. The
+"Group by" menu (plotly ``updatemenus``) that shows one set at a time: the fine topics first,
+or the overview when there are more than :data:`OVERVIEW_FIRST` of them. The
 counts always come from every document of ``documents.parquet``.
 """
 
@@ -15,6 +16,9 @@ import pandas as pd
 
 from topics.report.charts._common import esc, short
 from topics.report.data import OUTLIER, RunData
+
+#: Fine topics above which breakdown charts open on the overview layer.
+OVERVIEW_FIRST = 30
 
 
 @dataclass(frozen=True)
@@ -60,14 +64,17 @@ def by_view(
     (e.g. ``height``); with a single view the chart is returned as it would be without layers.
     """
     built = [(view, *traces_of(view)) for view in views(data)]
-    first_layout = built[0][2]
     if len(built) == 1:
-        return built[0][1], first_layout
+        return built[0][1], built[0][2]
+    # Above OVERVIEW_FIRST fine topics the overview is shown first (a chart of 124 fine topics
+    # made the page ~9,900 px tall); the menu opens every finer layer.
+    start = len(built) - 1 if len(data.topic_ids) > OVERVIEW_FIRST else 0
+    first_layout = built[start][2]
     traces: list[Any] = []
     owner: list[int] = []
     for index, (_, view_traces, _) in enumerate(built):
         for trace in view_traces:
-            trace.visible = index == 0
+            trace.visible = index == start
             trace.meta = {"view": index}
             traces.append(trace)
             owner.append(index)
@@ -81,6 +88,7 @@ def by_view(
     ]
     menu = {
         "buttons": buttons,
+        "active": start,
         "direction": "down",
         "showactive": True,
         # Centred above the plot: the legend sits top left, plotly's mode bar top right.
