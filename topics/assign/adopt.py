@@ -67,6 +67,11 @@ def adopt_candidate(run_dir: str | Path, candidate: int, *, wait: bool = True) -
         kept_rows, kept_vectors = run.novel()
         inside = np.isin(kept_rows, members)
         vectors = kept_vectors[inside]
+        if not len(members) or len(vectors) != len(members):
+            raise InputError(
+                f"{run.file(names.NOVEL)}: candidate {candidate}'s documents and the kept novel "
+                "vectors do not match (damaged run folder); run 'topics run' again."
+            )
         centre = vectors.mean(axis=0)
         centre /= max(float(np.linalg.norm(centre)), 1e-12)
         words = run.candidate_words().get(candidate, {})
@@ -114,7 +119,7 @@ def adopt_candidate(run_dir: str | Path, candidate: int, *, wait: bool = True) -
                 )
 
         nodes = [(0, topic)] + new_nodes
-        if layer_table is not None and new_nodes:
+        if layer_table is not None:
             added = []
             for index, (level, node) in enumerate(nodes):
                 parent = nodes[index + 1][1] if index + 1 < len(nodes) else np.nan
@@ -133,9 +138,7 @@ def adopt_candidate(run_dir: str | Path, candidate: int, *, wait: bool = True) -
             layer_table = pd.concat([layer_table, pd.DataFrame(added)], ignore_index=True)
 
         topic_words = json.loads(run.file(names.TOPIC_WORDS).read_text("utf-8"))
-        nearest = (
-            members[np.argsort(-(vectors @ centre), kind="stable")[:3]] if len(vectors) else []
-        )
+        nearest = kept_rows[inside][np.argsort(-(vectors @ centre), kind="stable")[:3]]
         ids = documents["id"].astype(str).to_numpy()
         topic_words["topics"].append(
             {
