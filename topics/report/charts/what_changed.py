@@ -174,7 +174,7 @@ def _candidates(changes: Changes, data: RunData) -> str:
         items.append(
             f"<details><summary><b>{int(row.candidate)}</b> · {html.escape(label)} · "
             f"{int(row.size):,} documents · {html.escape(dates)}</summary>"
-            f'<p class="subtle">{html.escape(str(row.words or ""))}</p>'
+            f'<p class="subtle">{html.escape(row.words if isinstance(row.words, str) else "")}</p>'
             f'<ol class="doc-list">{titles}</ol></details>'
         )
     return (
