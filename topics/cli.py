@@ -41,6 +41,12 @@ SetOption = Annotated[
     ),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the run folder.")]
+NoWaitOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-wait", help="Fail at once when another process is changing RUN_DIR (default: wait)."
+    ),
+]
 
 
 def user_errors(command: F) -> F:
@@ -206,13 +212,7 @@ def assign(
     corpus: Annotated[list[str], typer.Argument(help="New documents: files, folders or globs.")],
     set_: SetOption = None,
     quiet: QuietOption = False,
-    no_wait: Annotated[
-        bool,
-        typer.Option(
-            "--no-wait",
-            help="Fail at once when another process is changing RUN_DIR (default: wait).",
-        ),
-    ] = False,
+    no_wait: NoWaitOption = False,
 ) -> None:
     """Add the documents in CORPUS to RUN_DIR without refitting; the last line is the run folder.
 
@@ -249,14 +249,8 @@ def assign(
 def adopt(
     run_dir: Annotated[Path, typer.Argument(help="A run folder with candidate topics.")],
     candidate: Annotated[int, typer.Argument(help="The candidate's id (candidates.csv).")],
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary line.")] = False,
-    no_wait: Annotated[
-        bool,
-        typer.Option(
-            "--no-wait",
-            help="Fail at once when another process is changing RUN_DIR (default: wait).",
-        ),
-    ] = False,
+    quiet: QuietOption = False,
+    no_wait: NoWaitOption = False,
 ) -> None:
     """Turn candidate topic CANDIDATE of RUN_DIR into a topic, without refitting the rest.
 
