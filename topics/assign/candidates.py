@@ -47,7 +47,12 @@ NONE = -1
 
 
 def crowded_by_new(
-    core: np.ndarray, batch: np.ndarray, kept: np.ndarray, k: int, seed: int = 0
+    core: np.ndarray,
+    batch: np.ndarray,
+    kept: np.ndarray,
+    k: int,
+    seed: int = 0,
+    from_core: np.ndarray | None = None,
 ) -> np.ndarray:
     """Which ``batch`` documents are crowded by new documents (see the module docstring).
 
@@ -61,6 +66,9 @@ def crowded_by_new(
         The novel documents kept from earlier assigns (``(0, d)`` for none).
     k:
         Neighbours looked at (the assigner's vote size).
+    from_core:
+        The batch's similarities to its nearest core documents, most similar first, when the
+        caller has searched the core already (the vote did): at least ``k`` columns.
     """
     n = len(batch)
     if n == 0 or len(core) == 0:
@@ -71,7 +79,9 @@ def crowded_by_new(
     if floor > 1.0 or len(new) < 2:
         return np.zeros(n, dtype=bool)
     k = max(1, min(k, len(core), len(new) - 1))
-    from_core = nearest(core, batch, k, seed).similarities
+    if from_core is None:
+        from_core = nearest(core, batch, k, seed).similarities
+    from_core = from_core[:, :k]
     found = nearest(new, batch, k + 1, seed)
     # Each batch document is row i of ``new``: drop it from its own list (an exact copy
     # elsewhere in the batch stays, as any other new document would).
@@ -351,16 +361,10 @@ def _table(
 
 
 def _dates(documents: pd.DataFrame, new: Any, assigned_at: str) -> np.ndarray:
-    """Each document's date as text (``date``, else when it was assigned), run rows first."""
+    """Each document's date as text (:func:`topics.trends.document_dates`: ``date``, else when
+    it was assigned), the run's rows first, then this assign's."""
+    from topics.trends import document_dates
 
-    def column(frame: pd.DataFrame, name: str) -> pd.Series:
-        if name in frame.columns:
-            return frame[name].astype(object)
-        return pd.Series([None] * len(frame), dtype=object)
-
-    dated = column(documents, "date")
-    run_dates = dated.where(dated.notna(), column(documents, "assigned_at"))
-    new_dates = pd.Series(new.dates if new.dates is not None else [None] * len(new), dtype=object)
-    new_dates = new_dates.where(new_dates.notna(), assigned_at)
-    values = pd.concat([run_dates, new_dates], ignore_index=True)
-    return np.array([None if pd.isna(v) else str(v)[:10] for v in values], dtype=object)
+    new_dates = [assigned_at if d is None else d for d in (new.dates or [None] * len(new))]
+    values = document_dates(documents) + new_dates
+    return np.array([None if v is None else str(v)[:10] for v in values], dtype=object)

@@ -98,7 +98,11 @@ class Assigner:
         coords = place(self.coords, self.topics, neighbours, topics)
         far = neighbours.similarities[:, 0] < self.novelty_similarity
         kept = np.zeros((0, vectors.shape[1]), np.float32) if kept is None else kept
-        crowded = crowded_by_new(self.vectors, vectors, kept, self.neighbors, seed) & ~far
+        # The vote's search of the core serves the crowding rule too (no second search).
+        crowded = crowded_by_new(
+            self.vectors, vectors, kept, self.neighbors, seed, neighbours.similarities
+        )
+        crowded &= ~far
         novel = far | crowded
         topics = np.where(novel, -1, topics)
         return Assignment(topics, shares, coords, novel, crowded, vectors)
