@@ -154,13 +154,21 @@ def replace_columns(source: Path, target: Path, replace: dict[str, np.ndarray]) 
         with pq.ParquetWriter(target, schema) as writer:
             start = 0
             for batch in file.iter_batches(batch_size=DOCUMENT_CHUNK, use_threads=False):
-                table = pa.Table.from_batches([batch])
-                for name, values in replace.items():
-                    index = schema.get_field_index(name)
-                    part = pa.array(values[start : start + table.num_rows])
-                    table = table.set_column(index, name, part.cast(schema.field(name).type))
+                table = _replace_rows(pa.Table.from_batches([batch]), replace, start)
                 start += table.num_rows
                 writer.write_table(table)
+
+
+def _replace_rows(table: Any, replace: dict[str, np.ndarray], start: int) -> Any:
+    """``table`` (rows ``start`` … of a file) with the columns in ``replace`` set to their
+    values at those rows, in the table's types."""
+    import pyarrow as pa
+
+    for name, values in replace.items():
+        index = table.schema.get_field_index(name)
+        part = pa.array(values[start : start + table.num_rows])
+        table = table.set_column(index, name, part.cast(table.schema.field(name).type))
+    return table
 
 
 def _link_or_copy(source: str | Path, target: str | Path) -> None:
@@ -244,9 +252,7 @@ def append_documents(
                     table = table.append_column(
                         name, pa.array([filled[name]] * table.num_rows, kinds[name])
                     )
-                for name, values in replace.items():
-                    part = pa.array(values[start : start + table.num_rows])
-                    table = table.set_column(table.schema.get_field_index(name), name, part)
+                table = _replace_rows(table, replace, start)
                 start += table.num_rows
                 writer.write_table(table.cast(schema))
                 del table, batch
