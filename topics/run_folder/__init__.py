@@ -44,6 +44,7 @@ from topics.run_folder.read import (
     read_layers,
     read_manifest,
     read_map,
+    read_table,
     read_text_rows,
     read_topics_table,
     require_columns,
@@ -166,19 +167,11 @@ class RunFolder:
 
     def trends(self) -> pd.DataFrame | None:
         """``trends.csv``, or ``None`` for a run without dates."""
-        path = self.file(layout.TRENDS)
-        if not path.is_file():
-            return None
-        with reading_run_file(path):
-            return pd.read_csv(path, keep_default_na=False, na_values=[""])
+        return read_table(self.file(layout.TRENDS))
 
     def candidates(self) -> pd.DataFrame | None:
         """``candidates.csv``, or ``None`` before any ``topics assign`` kept novel documents."""
-        path = self.file(layout.CANDIDATES)
-        if not path.is_file():
-            return None
-        with reading_run_file(path):
-            return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"words": str})
+        return read_table(self.file(layout.CANDIDATES), dtype={"words": str})
 
     def novel(self) -> tuple[np.ndarray, np.ndarray]:
         """Rows (of ``documents.parquet``) and vectors of the kept novel documents (``novel/``);

@@ -54,6 +54,15 @@ def read_layers(path: Path) -> pd.DataFrame | None:
     return table
 
 
+def read_table(path: Path, **kwargs: Any) -> pd.DataFrame | None:
+    """An optional CSV of the run folder (``trends.csv``, ``candidates.csv``), empty cells as
+    missing; ``None`` when the run has none; a damaged one is one line naming it."""
+    if not path.is_file():
+        return None
+    with reading_run_file(path):
+        return pd.read_csv(path, keep_default_na=False, na_values=[""], **kwargs)
+
+
 def split_columns(path: Path) -> tuple[list[str], list[str]]:
     """``documents.parquet``'s columns: those read whole, and the text columns it has."""
     import pyarrow.parquet as pq

@@ -31,6 +31,7 @@ from topics.run_folder.layout import (
     TOPICS,
     TRENDS,
 )
+from topics.run_folder.read import read_table
 from topics.types import Corpus, Topics
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -301,13 +302,8 @@ def write_digest(folder: Path, manifest: dict[str, Any]) -> None:
     in ``folder``."""
     from topics.changes import digest, what_changed
 
-    tables = {}
-    for name in (TRENDS, CANDIDATES):
-        path = folder / name
-        tables[name] = (
-            pd.read_csv(path, keep_default_na=False, na_values=[""]) if path.is_file() else None
-        )
-    changes = what_changed(manifest, tables[TRENDS], tables[CANDIDATES])
+    trends, candidates = read_table(folder / TRENDS), read_table(folder / CANDIDATES)
+    changes = what_changed(manifest, trends, candidates)
     (folder / DIGEST).write_text(digest(manifest, changes), "utf-8")
 
 
