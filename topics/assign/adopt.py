@@ -74,7 +74,8 @@ def adopt_candidate(run_dir: str | Path, candidate: int, *, wait: bool = True) -
             )
         centre = vectors.mean(axis=0)
         centre /= max(float(np.linalg.norm(centre)), 1e-12)
-        words = run.candidate_words().get(candidate, {})
+        candidate_words = run.candidate_words()
+        words = candidate_words.get(candidate, {})
         label = str(row["label"]) if pd.notna(row["label"]) else ""
 
         replaced = {
@@ -162,7 +163,7 @@ def adopt_candidate(run_dir: str | Path, candidate: int, *, wait: bool = True) -
         )
 
         remaining = table[table["candidate"].astype(int) != candidate]
-        all_words = {k: v for k, v in run.candidate_words().items() if k != candidate}
+        all_words = {k: v for k, v in candidate_words.items() if k != candidate}
         at = datetime.now(UTC).isoformat(timespec="seconds")
         manifest, trends = _manifest(
             run, moved, topics_table, layer_table, remaining, topic, candidate, at

@@ -143,6 +143,25 @@ def _sparkline(series: pd.DataFrame | None, topic: int, changes: Changes) -> str
     )
 
 
+def _first_documents(data: RunData, candidates: list[int]) -> dict[int, list[str]]:
+    """The first :data:`CANDIDATE_DOCUMENTS` titles (or text starts) of each candidate, read
+    from ``documents.parquet`` in one pass for all of them."""
+    documents = data.documents
+    if "candidate" not in documents.columns:
+        return {}
+    column = documents["candidate"].to_numpy(dtype=np.int64)
+    rows_of = {c: np.flatnonzero(column == c)[:CANDIDATE_DOCUMENTS] for c in candidates}
+    rows = np.unique(np.concatenate([np.zeros(0, np.int64), *rows_of.values()]))
+    texts = data.texts_of(rows)
+    titles = texts.get("title", [None] * len(rows))
+    bodies = texts.get("text", [""] * len(rows))
+    shown = {
+        int(row): title if isinstance(title, str) and title.strip() else str(text)[:140]
+        for row, title, text in zip(rows, titles, bodies, strict=True)
+    }
+    return {c: [shown[int(r)] for r in found] for c, found in rows_of.items()}
+
+
 def _candidates(changes: Changes, data: RunData) -> str:
     table = changes.candidates
     if table is None:
@@ -152,23 +171,11 @@ def _candidates(changes: Changes, data: RunData) -> str:
             '<h3>Candidate topics</h3><p class="note">None yet: no group of novel documents is '
             "as large as a topic of this run.</p>"
         )
-    documents = data.documents
-    column = documents["candidate"].to_numpy(dtype=np.int64) if "candidate" in documents else None
+    shown_table = table.head(SHOWN_CANDIDATES)
+    first = _first_documents(data, shown_table["candidate"].astype(int).tolist())
     items = []
-    for row in table.head(SHOWN_CANDIDATES).itertuples():
-        titles = ""
-        if column is not None:
-            rows = np.flatnonzero(column == int(row.candidate))[:CANDIDATE_DOCUMENTS]
-            texts = data.texts_of(rows)
-            shown = [
-                title if isinstance(title, str) and title.strip() else str(text)[:140]
-                for title, text in zip(
-                    texts.get("title", [None] * len(rows)),
-                    texts.get("text", [""] * len(rows)),
-                    strict=True,
-                )
-            ]
-            titles = "".join(f"<li>{html.escape(t)}</li>" for t in shown)
+    for row in shown_table.itertuples():
+        titles = "".join(f"<li>{html.escape(t)}</li>" for t in first.get(int(row.candidate), []))
         label = row.label if isinstance(row.label, str) and row.label else "(no distinctive words)"
         dates = f"{row.first_seen} → {row.last_seen}"
         items.append(
