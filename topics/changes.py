@@ -8,6 +8,7 @@ numbers because both start here.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,7 +128,7 @@ def _markdown_cell(value: Any) -> str:
     """A table cell of untrusted text: no pipes, no line breaks, no HTML."""
     text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
     text = " ".join(text.split()).replace("|", "/")
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return html.escape(text, quote=False)
 
 
 def digest(manifest: dict[str, Any], changes: Changes) -> str:
