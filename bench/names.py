@@ -104,6 +104,17 @@ def name_words(name: str) -> list[str]:
     return [w for w in re.split(r"[\s·/_]+", name) if w and not w.isdigit()]
 
 
+def name_heads(name: str) -> set[str]:
+    """Head words of a name: each part's (`` · ``, `` / ``, ``_``, `` and ``, 与 split it)
+    last word, as :func:`topics.naming.offline.head_word` takes it."""
+    from topics.naming.offline import head_word
+    from topics.text.tokenizer import MixedTokenizer
+
+    segment = MixedTokenizer()
+    parts = re.split(r" · | / |_| and |与", name)
+    return {head_word(p.strip(), segment) for p in parts if p.strip() and not p.strip().isdigit()}
+
+
 def score_names(
     names: dict[int, str],
     majority: dict[int, str],
@@ -127,6 +138,11 @@ def score_names(
         bool(words[i] & set().union(*(words[j] for j in range(len(words)) if j != i)))
         for i in range(len(words))
     ]
+    heads = [name_heads(names[t]) for t in topics]
+    head_repeats = [
+        bool(heads[i] & set().union(*(heads[j] for j in range(len(heads)) if j != i)))
+        for i in range(len(heads))
+    ]
     pure = []
     for topic in topics:
         for part in names[topic].split(" / "):
@@ -138,14 +154,16 @@ def score_names(
         "random_mrr": round(float(np.mean(1.0 / np.arange(1, len(class_ids) + 1))), 3),
         "mean_words": round(float(np.mean([len(name_words(n)) for n in names.values()])), 2),
         "repeat_share": round(float(np.mean(repeats)), 3),
+        "head_repeat_share": round(float(np.mean(head_repeats)), 3),
+        "longest_words": max(len(name_words(n)) for n in names.values()),
         "language_purity": round(float(np.mean(pure)), 3),
         "topics": len(topics),
     }
 
 
-def run_folder(corpus, preset: str, runs: Path, cache: Path) -> Path:
+def run_folder(corpus, preset: str, runs: Path, cache: Path, fresh: bool) -> Path:
     folder = runs / f"{corpus.name}-{preset}"
-    if not (folder / "topics.csv").is_file():
+    if fresh or not (folder / "topics.csv").is_file():
         from topics.pipeline import run_pipeline
 
         config = bench_config(preset, BENCH_DATA / corpus.file, runs, cache, folder.name)
@@ -158,6 +176,7 @@ def main() -> int:
     parser.add_argument("--runs", type=Path, default=Path("/tmp/names-bench/reports"))
     parser.add_argument("--cache", type=Path, default=Path("/tmp/names-bench/cache"))
     parser.add_argument("--presets", nargs="*", default=["fast", "default"])
+    parser.add_argument("--fresh", action="store_true", help="re-run even where a folder exists")
     args = parser.parse_args()
     from topics.config import EmbeddingSection
     from topics.embed.base import l2_normalize, make_embedder
@@ -168,9 +187,10 @@ def main() -> int:
         return l2_normalize(embedder.embed(texts, [str(i) for i in range(len(texts))]))
 
     results: dict = {}
+    examples: dict = {}
     for corpus in CORPORA:
         for preset in args.presets:
-            folder = run_folder(corpus, preset, args.runs, args.cache)
+            folder = run_folder(corpus, preset, args.runs, args.cache, args.fresh)
             documents = pd.read_parquet(folder / "documents.parquet", columns=["topic", "label"])
             documents = documents[documents["topic"] != -1]
             documents["class"] = [class_of(corpus.name, str(v)) for v in documents["label"]]
@@ -180,21 +200,29 @@ def main() -> int:
             table = pd.read_csv(folder / "topics.csv", keep_default_na=False)
             table = table[table["topic"].astype(int).isin(majority.index)]
             ours = {int(t): str(n) for t, n in zip(table["topic"], table["label"], strict=True)}
+            named = {int(t): str(n) for t, n in zip(table["topic"], table["name"], strict=True)}
             plain = {
                 int(t): "_".join([str(t), *[w.strip() for w in str(ws).split("|")][:3]])
                 for t, ws in zip(table["topic"], table["words"], strict=True)
             }
-            for kind, names in (("topics label", ours), ("BERTopic 0_w_w_w", plain)):
+            kinds = (("topics name", named), ("topics label", ours), ("BERTopic 0_w_w_w", plain))
+            for kind, names in kinds:
                 key = f"{corpus.name}/{preset}/{kind}"
                 results[key] = score_names(
                     names, majority.to_dict(), sizes.to_dict(), classes, embed
                 )
                 print(key, results[key], flush=True)
+            examples[f"{corpus.name}/{preset}"] = [
+                {"size": int(sizes[t]), "class": classes[majority[t]], "label": ours[t],
+                 "name": named[t], "bertopic": plain[t]}
+                for t in sorted(named, key=lambda t: -int(sizes[t]))[:6]
+            ]  # fmt: skip
     document = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {platform.python_version()}",
         "embedder": "use (multilingual USE)",
         "results": results,
+        "examples": examples,
     }
     (RESULTS / "names.json").write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
     lines = [
@@ -204,15 +232,25 @@ def main() -> int:
         "its topic's majority class name among all class names (USE cosine), size-weighted MRR; "
         "`top1` = share of documents whose topic's name is closest to the right class name.",
         "",
-        "| corpus / preset / names | topics | MRR (random) | top1 | words | repeat a word of "
-        "another name | language purity |",
-        "|---|---|---|---|---|---|---|",
+        "| corpus / preset / names | topics | MRR (random) | top1 | words (longest) | repeat a "
+        "word of another name | repeat a head word | language purity |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for key, row in results.items():
         lines.append(
             f"| {key} | {row['topics']} | {row['mrr']} ({row['random_mrr']}) | {row['top1']} | "
-            f"{row['mean_words']} | {row['repeat_share']} | {row['language_purity']} |"
+            f"{row['mean_words']} ({row['longest_words']}) | {row['repeat_share']} | "
+            f"{row['head_repeat_share']} | {row['language_purity']} |"
         )
+    lines += ["", "Largest topics, before → after:", ""]
+    for key, rows in examples.items():
+        lines += [f"**{key}**", "", "| size | majority class | label | name | BERTopic |",
+                  "|---|---|---|---|---|"]  # fmt: skip
+        for row in rows:
+            cells = [str(row[k]).replace("|", "\\|") for k in
+                     ("size", "class", "label", "name", "bertopic")]  # fmt: skip
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
     (RESULTS / "names.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0

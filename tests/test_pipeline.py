@@ -80,6 +80,7 @@ def test_manifest_counts_timings_and_metrics(sample_run) -> None:
         "evaluate",
         "map2d",
         "layers",
+        "names",
         "outputs",
     ]
     timings = manifest["timings"]

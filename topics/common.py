@@ -5,6 +5,7 @@
 - :data:`MINORITY_SHARE` and :func:`is_one_language`: when a corpus counts as one language
   (the lexical block) and when as two (labels in both languages) — one rule, two sides.
 - :func:`quiet_logger`: silence a chatty library's logger for one block.
+- :func:`shown_name`: a topic's name as shown (its ``name``, else its ``label``).
 """
 
 from __future__ import annotations
@@ -74,3 +75,13 @@ def quiet_logger(name: str, level: int = logging.ERROR) -> Iterator[None]:
     finally:
         target.removeFilter(below)
         target.setLevel(previous)
+
+
+def shown_name(record: Mapping[str, object]) -> str:
+    """What a topic or group is called on the page and in the digest: its ``name``, else its
+    ``label`` (run folders written before names existed), else ``""``."""
+    for key in ("name", "label"):
+        value = record.get(key)
+        if isinstance(value, str) and value.strip():
+            return value
+    return ""

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from topics.assign import core_rows
 from topics.assign.core import (
@@ -146,6 +147,11 @@ def _run(config: RunConfig, clock: StageClock, engine: Engine, embedder: Any) ->
     with clock.stage("layers") as note:
         layers = _layers(topics, config)
         note["text"] = " → ".join(str(c) for c in layers.counts) if layers.counts else "off"
+    with clock.stage("names") as note:
+        topics, layers, names = _names(topics, corpus, layers, embedder, config)
+        note["text"] = f"{names.record['named']} named {names.record['method']}"
+        if names.summary:
+            note["text"] += f"; {names.summary}"
     assigner = run_assigner(
         embedder,
         embeddings.vectors,
@@ -171,8 +177,11 @@ def _run(config: RunConfig, clock: StageClock, engine: Engine, embedder: Any) ->
     manifest["counts"].update(record.pop("counts"))
     manifest.update(record)
     manifest["trends"] = trends_entry
+    manifest["naming"] = names.record
     run_dir = _write(config, clock, outputs, manifest, began)
     notes = [f"no trends: {trends_entry['reason']}."] if "reason" in trends_entry else []
+    if names.summary:
+        notes.append(names.summary)
     return RunResult(
         run_dir=run_dir,
         manifest=manifest,
@@ -435,6 +444,35 @@ def _layers(topics: Topics, config: RunConfig) -> _Layers:
     counts = table["layer"].value_counts().sort_index().tolist()
     warning = fixed_overview_warning(config.topics.layers, counts)
     return _Layers(layers, columns, table, generic, counts, warning)
+
+
+def _names(
+    topics: Topics, corpus: Corpus, layers: _Layers, embedder: Any, config: RunConfig
+) -> tuple[Topics, _Layers, Any]:
+    """Every topic's and group's name, joined onto ``topics.csv`` and ``layers.csv``."""
+    from topics.naming import name_topics
+    from topics.naming.stage import with_names
+
+    names = name_topics(
+        topics,
+        corpus,
+        layers.layers,
+        layers.columns,
+        layers.table,
+        embedder,
+        config,
+        cache_root(config),
+    )
+    topics = replace(topics, table=with_names(topics.table, names.of_layer(0), "topic"))
+    table = layers.table
+    if table is not None and not table.empty:
+        parts = [
+            with_names(table[table["layer"] == level], names.of_layer(level), "id")
+            for level in sorted(table["layer"].unique().tolist())
+        ]
+        table = pd.concat(parts, ignore_index=True)
+        layers = replace(layers, table=table)
+    return topics, layers, names
 
 
 def _in_reading_order(

@@ -13,6 +13,7 @@ validation, so a typo fails before the embedding stage rather than inside the li
 from __future__ import annotations
 
 import functools
+import os
 import re
 import tempfile
 import warnings
@@ -105,6 +106,7 @@ def _check(config: RunConfig, corpus_source: str) -> Any:
             "embedding.backend to 'use' or to 'combined' with 'use' among its components. "
             f"Got embedding.backend '{config.embedding.backend}' instead."
         )
+    check_naming(config)
     from topics.corpus.load import expand_paths
 
     expand_paths(config.corpus.paths, config.corpus.format, corpus_source)
@@ -116,6 +118,25 @@ def _check(config: RunConfig, corpus_source: str) -> Any:
 
         require_distributed()  # the extra is there; the cluster itself is reached on first use
     return embedder
+
+
+def check_naming(config: RunConfig) -> None:
+    """``topics.naming.method: llm`` needs an endpoint and a model, and a key variable that is
+    set (a missing key would fail every request after the run's work is done)."""
+    naming = config.topics.naming
+    if naming.method != "llm":
+        return
+    for key in ("endpoint", "model"):
+        if getattr(naming, key) is None:
+            raise ConfigError(
+                f"The 'topics.naming.{key}' parameter must be set when topics.naming.method is "
+                "'llm'. Got null instead."
+            )
+    if naming.api_key_env and naming.api_key_env not in os.environ:
+        raise ConfigError(
+            "The 'topics.naming.api_key_env' parameter must name an environment variable that "
+            f"is set. Got {naming.api_key_env!r} instead, which is not set."
+        )
 
 
 def build_embedder(config: RunConfig) -> Any:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from topics.common import OUTLIER
+from topics.common import OUTLIER, shown_name
 
 PERIODS = ("day", "week", "month", "quarter", "year")
 # Weeks run Monday to Sunday (pandas names a weekly period by the day it ends on).
@@ -307,12 +307,13 @@ def layer_labels(
 ) -> dict[str, dict[int, str]]:
     """``{column: {id: label}}`` for the fine topics (``topics.csv``) and each coarser layer
     (``layers.csv``'s ``layer`` = the column's position in ``columns``)."""
-    labels = {columns[0]: _labels_of(topic_table["topic"], topic_table["label"])}
+    labels = {columns[0]: _labels_of(topic_table.rename(columns={"topic": "id"}))}
     for level, column in enumerate(columns[1:], start=1):
         nodes = layer_table[layer_table["layer"] == level] if layer_table is not None else None
-        labels[column] = {} if nodes is None else _labels_of(nodes["id"], nodes["label"])
+        labels[column] = {} if nodes is None else _labels_of(nodes)
     return labels
 
 
-def _labels_of(ids: pd.Series, labels: pd.Series) -> dict[int, str]:
-    return dict(zip(ids.astype(int), labels.astype(str), strict=True))
+def _labels_of(nodes: pd.DataFrame) -> dict[int, str]:
+    """``{id: name as shown}`` (:func:`topics.common.shown_name`)."""
+    return {int(record["id"]): shown_name(record) for record in nodes.to_dict("records")}

@@ -292,6 +292,38 @@ class OutliersSection(Section):
     )
 
 
+class NamingSection(Section):
+    method: Literal["offline", "llm"] = Field(
+        "offline",
+        description="How topics get their names (name, name_en, name_zh in topics.csv and "
+        "layers.csv): offline = the phrase of the topic's own words that best says what it is "
+        "about, by the run's embedder; llm = asked of an OpenAI-compatible endpoint, offline "
+        "names wherever it fails. Answers are cached, so a re-run asks nothing again.",
+    )
+    endpoint: str | None = Field(
+        None,
+        pattern=r"^https?://\S+$",
+        description="llm: base URL of an OpenAI-compatible API, up to /v1 (llama.cpp server "
+        "http://127.0.0.1:8080/v1, Ollama http://127.0.0.1:11434/v1, vLLM, a hosted API).",
+    )
+    model: str | None = Field(None, min_length=1, description="llm: the model name to ask for.")
+    api_key_env: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="llm: environment variable holding the API key (sent as a bearer token, "
+        "never written anywhere); null = no key.",
+    )
+    timeout_s: float = Field(60.0, gt=0, le=600, description="llm: seconds to wait per request.")
+    max_concurrency: int = Field(
+        4, ge=1, le=64, description="llm: requests in flight at once."
+    )
+    languages: Literal["auto", "en", "zh", "both"] = Field(
+        "auto",
+        description="llm: languages of the names asked for; auto = those of the labels "
+        "(topics.label_language).",
+    )
+
+
 class TopicsSection(Section):
     top_n_words: int = Field(10, ge=1, le=100, description="Words kept per topic.")
     label_words: int = Field(
@@ -339,6 +371,8 @@ class TopicsSection(Section):
         "topic dendrogram has its largest gap, 'off', or the overview's group count (at most "
         "one fewer than the fine topics; the run warns when it cannot be met).",
     )
+
+    naming: NamingSection = Field(default_factory=NamingSection, description="Topic names.")
 
     @field_validator("representation")
     @classmethod

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from topics.common import OUTLIER
+from topics.common import OUTLIER, shown_name
 from topics.errors import InputError, reading_run_file
 from topics.run_folder.read import (
     read_json,
@@ -100,7 +100,7 @@ class RunData:
         if topic == OUTLIER:
             return "Outliers"
         row = self.topics.loc[self.topics["topic"] == topic]
-        label = str(row["label"].iloc[0]) if len(row) and pd.notna(row["label"].iloc[0]) else ""
+        label = shown_name(row.iloc[0].to_dict()) if len(row) else ""
         return label or f"Topic {topic}"
 
     def sizes(self) -> dict[int, int]:

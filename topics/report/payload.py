@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import plotly.offline
 
+from topics.common import shown_name
 from topics.diagnostics import LANGUAGE_NAMES
 from topics.report.data import OUTLIER, RunData
 
@@ -99,8 +100,11 @@ def page_data(data: RunData) -> dict[str, Any]:
                 "topic": topic,
                 "size": int(record["size"]),
                 "label": data.label_of(topic),
-                "label_en": str(record.get("label_en") or ""),
-                "label_zh": str(record.get("label_zh") or ""),
+                "keywords": _text(record.get("label")),
+                "name_en": _text(record.get("name_en")),
+                "name_zh": _text(record.get("name_zh")),
+                "label_en": _text(record.get("label_en")),
+                "label_zh": _text(record.get("label_zh")),
                 "words": str(record.get("words") or ""),
                 "share_zh": _float(record.get("share_zh")),
                 "share_en": _float(record.get("share_en")),
@@ -137,10 +141,15 @@ def overview_groups(data: RunData) -> tuple[dict[int, int], list[dict[str, Any]]
     group_of = Layers.from_table(table).parents[-1]
     nodes = table[table["layer"] == top].sort_values(["size", "id"], ascending=[False, True])
     groups = [
-        {"id": int(r["id"]), "label": str(r.get("label") or ""), "size": int(r["size"])}
+        {"id": int(r["id"]), "label": shown_name(r), "size": int(r["size"])}
         for r in nodes.to_dict("records")
     ]
     return group_of, groups
+
+
+def _text(value: Any) -> str:
+    """A cell as text (``""`` for a missing one: pandas reads an empty cell as NaN)."""
+    return value if isinstance(value, str) else ""
 
 
 def _float(value: Any) -> float | None:

@@ -14,7 +14,7 @@ therefore never contradicts its own ``label_en`` / ``label_zh``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
@@ -121,7 +121,7 @@ def distinctive(
     chosen: list[str] = []
     seen: set[str] = set()
     for word in kept:
-        stem = _singular(word.lower())
+        stem = singular(word.lower())
         if stem in seen:
             continue
         seen.add(stem)
@@ -151,7 +151,7 @@ def label_units(
     chosen: list[str] = []
     covered: set[str] = set()
     for word in ranked:
-        if _singular(word.lower()) in covered:
+        if singular(word.lower()) in covered:
             continue
         share = PHRASE_SHARE["zh" if _HAN.match(word[0]) else "en"]
         floor = share * frequencies.in_topic(topic, word)
@@ -169,7 +169,7 @@ def label_units(
             continue
         chosen = [other for other in chosen if not _contains(unit, other)]
         chosen.append(unit)
-        covered.update(_singular(part.lower()) for part in _parts(unit))
+        covered.update(singular(part.lower()) for part in _parts(unit))
         if len(chosen) == n:
             break
     return chosen
@@ -189,7 +189,7 @@ def _contains(phrase: str, unit: str) -> bool:
     return unit in phrase and bool(_HAN.match(phrase[0]))  # glued Chinese compound
 
 
-def _singular(word: str) -> str:
+def singular(word: str) -> str:
     """A crude English singular, enough to count "antibodies"/"antibody" as one label unit."""
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
@@ -308,7 +308,7 @@ class GroupLabeler:
                 )
             )
             labels[group] = {"label": label, "label_en": label_en, "label_zh": label_zh}
-        return GroupLabels(labels, words, frequencies)
+        return GroupLabels(labels, words, frequencies, phrases)
 
 
 @dataclass(frozen=True)
@@ -324,11 +324,14 @@ class GroupLabels:
         language.
     frequencies:
         Document frequencies of words and phrases per group (for :func:`generic_share`).
+    phrases:
+        ``{lang: {group: [(phrase, score), ...]}}``, the phrases ranked like ``words``.
     """
 
     labels: dict[int, dict[str, str]]
     words: dict[str, dict[int, list[tuple[str, float]]]]
     frequencies: WordFrequencies
+    phrases: dict[str, dict[int, list[tuple[str, float]]]] = field(default_factory=dict)
 
     def generic_share(self) -> float:
         """Share of the ``label`` units that are generic (0 when there are none)."""

@@ -108,6 +108,13 @@ def _jieba_tokenizer() -> Any:
     return _JIEBA
 
 
+def in_jieba_dictionary(word: str) -> bool:
+    """Whether ``word`` is in jieba's dictionary (not a word its HMM guessed)."""
+    segmenter = _jieba_tokenizer()
+    segmenter.check_initialized()
+    return segmenter.FREQ.get(word, 0) > 0
+
+
 def _is_number(token: str) -> bool:
     return bool(_NUMBER.fullmatch(token) or _CHINESE_NUMERAL.fullmatch(token))
 

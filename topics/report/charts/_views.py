@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from topics.common import shown_name
 from topics.report.charts._common import esc, short
 from topics.report.data import OUTLIER, RunData
 
@@ -49,7 +50,7 @@ def views(data: RunData) -> list[View]:
         if column not in documents.columns:
             continue
         nodes = table[table["layer"] == level]
-        names = {int(i): str(label) for i, label in zip(nodes["id"], nodes["label"], strict=True)}
+        names = {int(r["id"]): shown_name(r) for r in nodes.to_dict("records")}
         title = "overview" if level == len(columns) else f"layer {level}"
         found.append(View(f"{title} ({len(nodes)} groups)", documents[column].astype(int), names))
     return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from topics.common import shown_name
 from topics.report.charts._common import chart, esc, figure, short
 from topics.report.data import RunData
 
@@ -34,7 +35,7 @@ def layers(data: RunData) -> go.Figure | None:
         ids.append(f"{layer}:{node}")
         parent = record.get("parent")
         parents.append("" if layer == top or pd.isna(parent) else f"{layer + 1}:{int(parent)}")
-        label = str(record.get("label") or "")
+        label = shown_name(record)
         labels.append(esc(short(label or f"group {node}", 28)))
         values.append(int(record["size"]))
         name = "topic" if layer == 0 else f"layer {layer} group"

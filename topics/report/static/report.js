@@ -365,7 +365,11 @@
       id.appendChild(swatch);
       id.appendChild(document.createTextNode(t.topic < 0 ? "–" : String(t.topic)));
       tr.appendChild(id);
-      tr.appendChild(el("td", "label", t.topic < 0 ? "Outliers (no topic)" : t.label));
+      var name = el("td", "label", t.topic < 0 ? "Outliers (no topic)" : t.label);
+      if (t.topic >= 0 && t.keywords && t.keywords !== t.label) {
+        name.appendChild(el("div", "keywords", t.keywords));  // the label's units, under the name
+      }
+      tr.appendChild(name);
       tr.appendChild(el("td", "num", t.size.toLocaleString()));
       tr.addEventListener("click", function () { selectTopic(t.topic); });
       body.appendChild(tr);
@@ -382,11 +386,12 @@
     byId("topic-title").textContent = topic < 0 ? "Outliers" : topicLabel(topic);
     var labels = byId("topic-labels");
     labels.textContent = "";
-    [["EN", info.label_en], ["中文", info.label_zh]].forEach(function (pair) {
-      if (!pair[1]) return;
+    [["EN", info.name_en, info.label_en], ["中文", info.name_zh, info.label_zh]].forEach(function (row) {
+      if (!row[1] && !row[2]) return;
       var line = el("div", "bilingual");
-      line.appendChild(el("span", "tag", pair[0]));
-      line.appendChild(document.createTextNode(" " + pair[1]));
+      line.appendChild(el("span", "tag", row[0]));
+      line.appendChild(el("span", "name", " " + (row[1] || row[2])));
+      if (row[1] && row[2]) line.appendChild(el("div", "keywords", row[2]));
       labels.appendChild(line);
     });
     var langs = byId("topic-langs");
@@ -444,9 +449,11 @@
   }
 
   function topicsCsv() {
-    return csv(["topic", "size", "label", "label_en", "label_zh", "words", "share_zh", "share_en"],
+    return csv(["topic", "size", "name", "name_en", "name_zh", "label", "label_en", "label_zh",
+                "words", "share_zh", "share_en"],
       state.run.topics.map(function (t) {
-        return [t.topic, t.size, t.label, t.label_en, t.label_zh, t.words, t.share_zh, t.share_en];
+        return [t.topic, t.size, t.label, t.name_en, t.name_zh, t.keywords, t.label_en, t.label_zh,
+                t.words, t.share_zh, t.share_en];
       }));
   }
 
