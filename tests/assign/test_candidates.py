@@ -222,6 +222,8 @@ def test_adopt_makes_a_candidate_a_topic_that_later_assigns_fill(feed: dict, tmp
     topics_after = pd.read_csv(run_dir / "topics.csv")
     row = topics_after[topics_after["topic"] == topic].iloc[0]
     assert row["size"] == len(members) and row["label"] == table["label"].iloc[0]
+    # Until the next run it is called by its keywords (the candidate's label).
+    assert (row["name"], row["name_en"]) == (row["label"], table["label_en"].iloc[0])
     assert np.load(run_dir / "topic_vectors.npy").shape[0] == (topics_after["topic"] >= 0).sum()
     layers = pd.read_csv(run_dir / "layers.csv")
     manifest = json.loads((run_dir / "manifest.json").read_text("utf-8"))
@@ -230,6 +232,7 @@ def test_adopt_makes_a_candidate_a_topic_that_later_assigns_fill(feed: dict, tmp
             (layers["layer"] == level) & (layers["id"] == int(after.loc[members[0], column]))
         ]
         assert node["size"].tolist() == [len(members)]
+        assert node["name"].tolist() == [table["label"].iloc[0]]
     assert chosen not in set(pd.read_csv(run_dir / "candidates.csv")["candidate"])
     assert len(np.load(run_dir / "novel" / "rows.npy")) == int(before["novel"].sum()) - len(members)
     core = np.load(run_dir / "assign" / "topics.npy")

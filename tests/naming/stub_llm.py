@@ -1,15 +1,17 @@
 """A small OpenAI-compatible chat server on loopback, for the LLM naming tests.
 
 It answers ``POST /v1/chat/completions`` by ``mode``: ``answer`` (names made from the prompt's
-first keyword, so a test knows what to expect), ``same`` (one name for every node); in every
-answering mode, nodes asked to be told apart get distinct names, ``script`` (a ``<script>`` name), ``garbage`` (prose, no
-JSON), ``not-json`` (a body that is not a completion), ``error`` (HTTP 500), ``rate-limit``
-(429 with ``Retry-After: 0``, then answers), ``slow`` (sleeps past the client's timeout).
+first keyword, so a test knows what to expect), ``same`` (one name for every node; in every
+answering mode, nodes asked to be told apart get distinct names), ``script`` (a ``<script>``
+name), ``garbage`` (prose, no JSON), ``not-json`` (a body that is not a completion),
+``error`` (HTTP 500), ``rate-limit`` (429 with ``Retry-After: 0``, then answers), ``slow``
+(sleeps past the client's timeout).
 Every request is recorded with its ``Authorization`` header.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -123,15 +125,12 @@ def _completion(content: str) -> bytes:
 def _send(
     handler: BaseHTTPRequestHandler, status: int, data: bytes, headers: dict | None = None
 ) -> None:
-    try:
+    # The client may have given up (its timeout): what the slow mode is for.
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
         _write(handler, status, data, headers)
-    except (BrokenPipeError, ConnectionResetError):
-        pass  # the client gave up (its timeout): what the slow mode is for
 
 
-def _write(
-    handler: BaseHTTPRequestHandler, status: int, data: bytes, headers: dict | None
-) -> None:
+def _write(handler: BaseHTTPRequestHandler, status: int, data: bytes, headers: dict | None) -> None:
     handler.send_response(status)
     handler.send_header("Content-Type", "application/json")
     handler.send_header("Content-Length", str(len(data)))

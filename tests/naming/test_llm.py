@@ -36,9 +36,14 @@ def offline_table() -> pd.DataFrame:
     rows = [(0, 0), (0, 1), (0, 2), (1, 0)]
     return pd.DataFrame(
         [
-            {"layer": layer, "id": node, "name": f"Offline {layer}.{node}",
-             "name_en": f"Offline {layer}.{node}", "name_zh": f"离线{layer}{node}",
-             "name_source": "offline"}  # fmt: skip
+            {
+                "layer": layer,
+                "id": node,
+                "name": f"Offline {layer}.{node}",
+                "name_en": f"Offline {layer}.{node}",
+                "name_zh": f"离线{layer}{node}",
+                "name_source": "offline",
+            }  # fmt: skip
             for layer, node in rows
         ]
     )
@@ -71,7 +76,8 @@ def test_names_come_from_the_model_fine_layer_first(tmp_path: Path) -> None:
     assert fine.loc[2, "name_en"] == "Stub topic"  # no English keyword: the stub's default
     # The group was asked after its children, with their names from the model.
     group_prompt = stub.requests[-1]["body"]["messages"][-1]["content"]
-    assert "Its subtopics: Stub graph neural network / 桩图神经网络; Stub dark energy" in group_prompt
+    subtopics = "Its subtopics: Stub graph neural network / 桩图神经网络; Stub dark energy"
+    assert subtopics in group_prompt
     assert table.set_index(["layer", "id"]).loc[(1, 0), "name_en"] == "Stub network"
     # Every request: the chat endpoint, the model, temperature 0, the key as a bearer token.
     for request in stub.requests:
@@ -174,8 +180,17 @@ def test_a_markup_name_is_kept_as_text_for_escaping(tmp_path: Path) -> None:
 def test_concurrency_is_bounded(tmp_path: Path) -> None:
     many = [Node(0, i, 5, {"en": [f"word{i}"]}, {"en": [f"word{i}"]}) for i in range(8)]
     table = pd.DataFrame(
-        [{"layer": 0, "id": i, "name": "x", "name_en": "x", "name_zh": "", "name_source": "offline"}
-         for i in range(8)]  # fmt: skip
+        [
+            {
+                "layer": 0,
+                "id": i,
+                "name": "x",
+                "name_en": "x",
+                "name_zh": "",
+                "name_source": "offline",
+            }
+            for i in range(8)
+        ]  # fmt: skip
     )
     with StubLLM(delay_s=0.2) as stub:
         name_with_llm(many, table, section(stub, max_concurrency=2), "en", tmp_path)

@@ -108,12 +108,20 @@ def adopt_candidate(run_dir: str | Path, candidate: int, *, wait: bool = True) -
             "words_en": _text(row.get("words_en")),
             "words_zh": _text(row.get("words_zh")),
         }
+        # A candidate has keywords but no name (naming needs the run's embedder and layers):
+        # until the next 'topics run', the adopted topic is called by its keywords.
+        names_of = {"name": label} | {
+            f"name_{lang}": _text(row.get(f"label_{lang}")) for lang in ("en", "zh")
+        }
+        topic_row |= {
+            column: value for column, value in names_of.items() if column in topics_table.columns
+        }
         langs = documents["lang"].astype(str).to_numpy()[members]
         for lang in ("zh", "en"):
             if f"share_{lang}" in topics_table.columns:
                 topic_row[f"share_{lang}"] = str(round(float((langs == lang).mean()), 4))
         topics_table = pd.concat([topics_table, pd.DataFrame([topic_row])], ignore_index=True)
-        for column in ("label", "words", "label_en", "words_en", "label_zh", "words_zh"):
+        for column in ("label", "words", "label_en", "words_en", "label_zh", "words_zh", *names_of):
             if column in topics_table.columns:
                 topics_table.loc[len(topics_table) - 1, column] = safe_csv_cell(
                     topic_row.get(column, "")
@@ -135,6 +143,7 @@ def adopt_candidate(run_dir: str | Path, candidate: int, *, wait: bool = True) -
                         "label_zh": _text(row.get("label_zh")),
                         "words": _text(row.get("words")),
                     }
+                    | (names_of if "name" in layer_table.columns else {})
                 )
             layer_table = pd.concat([layer_table, pd.DataFrame(added)], ignore_index=True)
 

@@ -314,9 +314,7 @@ class NamingSection(Section):
         "never written anywhere); null = no key.",
     )
     timeout_s: float = Field(60.0, gt=0, le=600, description="llm: seconds to wait per request.")
-    max_concurrency: int = Field(
-        4, ge=1, le=64, description="llm: requests in flight at once."
-    )
+    max_concurrency: int = Field(4, ge=1, le=64, description="llm: requests in flight at once.")
     languages: Literal["auto", "en", "zh", "both"] = Field(
         "auto",
         description="llm: languages of the names asked for; auto = those of the labels "

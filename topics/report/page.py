@@ -202,7 +202,7 @@ def _topics_section() -> str:
         '<button type="button" class="sort" data-sort="group" hidden>group</button>'
         '<button type="button" class="sort active" data-sort="size">size</button>'
         '<button type="button" class="sort" data-sort="topic">id</button>'
-        '<button type="button" class="sort" data-sort="label">label</button></div>'
+        '<button type="button" class="sort" data-sort="label">name</button></div>'
         '<table id="topic-table"><thead><tr><th>#</th><th>Topic</th><th class="num">Docs</th>'
         "</tr></thead><tbody></tbody></table></div>"
         '<div id="topic-panel" class="topic-panel"><h3 id="topic-title"></h3>'

@@ -56,8 +56,9 @@ def write_topics_csv(topics: Topics, path: Path) -> None:
 def write_layers_csv(table: pd.DataFrame, path: Path) -> None:
     """``layers.csv``: every layer node (see :func:`topics.layers.layers_table`), formula-safe."""
     table = table.copy()
-    for column in ("label", "label_en", "label_zh", "words"):
-        table[column] = table[column].map(safe_csv_cell)
+    for column in ("label", "label_en", "label_zh", "words", "name", "name_en", "name_zh"):
+        if column in table.columns:
+            table[column] = table[column].map(safe_csv_cell)
     table.to_csv(path, index=False, encoding="utf-8")
 
 
