@@ -19,7 +19,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-SCRIPT_NAME = "<script>alert('name')</script>"
+#: A name that would run if a page put it in as markup (sets ``window.__pwned``).
+SCRIPT_NAME = "<img src=x onerror=window.__pwned=1><script>window.__pwned=1</script>"
 
 
 def expected_name(prompt: str) -> dict[str, str]:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from stub_llm import SCRIPT_NAME, StubLLM, expected_name
 
+from tests.naming.stub_llm import SCRIPT_NAME, StubLLM, expected_name
 from topics.config import NamingSection
 from topics.naming.llm import clean_name, name_with_llm, node_prompt, parse_answer
 from topics.naming.stage import Node

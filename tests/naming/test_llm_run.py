@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 
 import pandas as pd
-from stub_llm import SCRIPT_NAME, StubLLM
 
 from tests.conftest import make_config
+from tests.naming.stub_llm import SCRIPT_NAME, StubLLM
 from topics.pipeline import run_pipeline
 
 KEY = "sk-run-secret-0451"
@@ -80,8 +80,8 @@ def test_a_markup_name_is_escaped_on_the_page(tmp_path: Path, monkeypatch) -> No
     topics = pd.read_csv(result.run_dir / "topics.csv", keep_default_na=False)
     assert SCRIPT_NAME in set(topics["name_en"])
     page = (result.run_dir / "index.html").read_text("utf-8")
-    assert "<script>alert(" not in page
-    assert "\\u003cscript\\u003ealert(" in page  # in the page's JSON, escaped
+    assert SCRIPT_NAME not in page and "<script>window" not in page
+    assert "\\u003cscript\\u003ewindow.__pwned" in page  # in the page's JSON, escaped
 
 
 def test_a_dead_endpoint_leaves_offline_names_and_one_line(tmp_path: Path, monkeypatch) -> None:

@@ -58,6 +58,17 @@ def test_sample_page_renders_every_section(open_page, sample_report: Path) -> No
     assert map_points(page) == len(documents)
     assert page.locator("#topic-table tbody tr").count() == len(topics)
     assert page.inner_text("#topic-title").strip() != ""
+    # Each topic is listed by its name, with its keywords (the label) under it.
+    cells = page.locator("#topic-table tbody tr").evaluate_all(
+        "rows => rows.map(r => { const c = r.querySelector('td.label');"
+        " const k = c.querySelector('.keywords');"
+        " return [Number(r.dataset.topic), c.firstChild.textContent, k ? k.textContent : null]; })"
+    )
+    shown = topics.set_index("topic")
+    for topic, name, keywords in cells:
+        if topic >= 0:
+            assert name == shown.loc[topic, "name"]
+            assert keywords == shown.loc[topic, "label"]
     assert page.locator("#topic-docs li").count() >= 1
     page.screenshot(path=str(sample_report.parent / "screenshot.png"), full_page=True)
     probe.assert_clean()
@@ -149,6 +160,32 @@ def test_csv_downloads_are_protected_against_formulas(open_page, hostile_report:
     cells = page.evaluate("() => ['=1+2', '-3', '@x', 'plain', 'a,b', 'say \"hi\"']"
                           ".map(window.topicsReport.csvCell)")  # fmt: skip
     assert cells == ["'=1+2", "'-3", "'@x", "plain", '"a,b"', '"say ""hi"""']
+    probe.assert_clean()
+
+
+def test_markup_names_from_an_llm_show_as_text(
+    open_page, report_runs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.naming.stub_llm import SCRIPT_NAME, StubLLM
+    from tests.report.conftest import run_hostile
+
+    with StubLLM("script") as stub:
+        html_path = run_hostile(
+            report_runs, "hostile-llm", "hdbscan.min_cluster_size=3",
+            "topics.naming.method=llm", f"topics.naming.endpoint={stub.endpoint}",
+            "topics.naming.model=stub", "topics.naming.languages=en",
+        )  # fmt: skip
+    probe = open_page(html_path, init_script=PWNED_HOOK)
+    page = probe.page
+    names = page.locator("#topic-table tbody td.label").all_inner_texts()
+    assert any(SCRIPT_NAME in name for name in names), names
+    for topic_row in page.locator("#topic-table tbody tr").all():
+        topic_row.click()
+        if SCRIPT_NAME in topic_row.inner_text():
+            assert SCRIPT_NAME in page.inner_text("#topic-title")
+    page.locator("#plot-document_map").scroll_into_view_if_needed()
+    assert page.evaluate("window.__pwned") == 0
+    assert page.locator("img").count() == 0, "a name became an element"
     probe.assert_clean()
 
 
@@ -246,9 +283,10 @@ def test_topic_list_groups_fine_topics_under_their_overview_group(
         " : 't:' + tr.dataset.topic)"
     )
     headers = [r[2:] for r in rows if r.startswith("g:")]
-    assert headers == groups.sort_values(["size", "id"], ascending=[False, True])["label"].tolist()
+    # Groups are headed by their names (layers.csv).
+    assert headers == groups.sort_values(["size", "id"], ascending=[False, True])["name"].tolist()
     # Every fine topic sits under the header of its own overview group.
-    group_label = dict(zip(groups["id"], groups["label"], strict=True))
+    group_label = dict(zip(groups["id"], groups["name"], strict=True))
     current = None
     for row in rows:
         if row.startswith("g:"):
@@ -280,7 +318,8 @@ def test_map_names_overview_groups_zoomed_out_and_topics_zoomed_in(
         ".find(t => t.meta && t.meta.role === 'group-labels').text"
     )
     assert shown and all(
-        any(label.startswith(text.split(" · ")[0]) for label in overview["label"]) for text in shown
+        any(name.startswith(text.split(" · ")[0].rstrip("…")) for name in overview["name"])
+        for text in shown
     )
     # Zoom to a fifth of the map: the fine topics' names replace the groups'.
     page.evaluate(
@@ -309,8 +348,8 @@ def test_map_names_overview_groups_zoomed_out_and_topics_zoomed_in(
     group_text, topic_text = first.split(" · ", 1)[1].split(" › ", 1)
     topic = int(topic_text.split(" · ")[0])
     group = documents.loc[documents["topic"] == topic, layers_column(run_dir)].iloc[0]
-    label = overview.loc[overview["id"] == group, "label"].iloc[0]
-    assert label.startswith(group_text.rstrip("…"))
+    name = overview.loc[overview["id"] == group, "name"].iloc[0]
+    assert name.startswith(group_text.rstrip("…"))
 
 
 def layers_column(run_dir: Path) -> str:
