@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from topics.common import OUTLIER
+from topics.common import OUTLIER, shown_name
 from topics.errors import InputError
 from topics.matching import match_one_to_one
 
@@ -54,8 +54,9 @@ class _Side:
         return sorted(int(t) for t in self.topics["topic"] if int(t) != OUTLIER)
 
     def label(self, topic: int) -> str:
-        rows = self.topics.loc[self.topics["topic"] == topic, "label"]
-        return str(rows.iloc[0]) if len(rows) else ""
+        """The topic's name as shown (its ``name``, else its ``label``)."""
+        rows = self.topics.loc[self.topics["topic"] == topic]
+        return shown_name(rows.iloc[0].to_dict()) if len(rows) else ""
 
     def size(self, topic: int) -> int:
         rows = self.topics.loc[self.topics["topic"] == topic, "size"]
