@@ -99,9 +99,11 @@ def class_names(corpus: str, classes: list[str]) -> dict[str, str]:
 
 
 def name_words(name: str) -> list[str]:
-    """The words of a name: separators (`` · ``, `` / ``, ``_``) and topic ids left out; a
-    Chinese unit (no spaces) is one word."""
-    return [w for w in re.split(r"[\s·/_]+", name) if w and not w.isdigit()]
+    """The words of a name: separators (`` · ``, `` / ``, ``_``), the joiners of a joined
+    name (`` and ``, ``,``, 与, 、) and topic ids left out; a Chinese unit (no spaces) is one
+    word."""
+    parts = re.split(r"[\s·/_,、与]+", name)
+    return [w for w in parts if w and not w.isdigit() and w.lower() != "and"]
 
 
 def name_heads(name: str) -> set[str]:

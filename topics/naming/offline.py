@@ -390,9 +390,9 @@ def _words(unit: str) -> int:
 
 
 def _display(text: str, lang: str) -> str:
-    """English: capitalise a lower-case first word (acronyms and names stay as written)."""
-    if lang == "en" and text[:1].islower() and text.split(" ")[0].isalpha():
-        first = text.split(" ")[0]
-        if first == first.lower():
-            return text[:1].upper() + text[1:]
+    """English: capitalise a first word written all in lower case ("Gamma-ray bursts");
+    acronyms and mixed-case names ("mRNA", "LV") stay as written."""
+    first = text.split(" ")[0]
+    if lang == "en" and text[:1].islower() and first == first.lower():
+        return text[:1].upper() + text[1:]
     return text
