@@ -32,13 +32,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from topics.represent.labels import GroupLabels, singular
+from topics.represent.labels import GroupLabels, contains, singular
 from topics.text.han import HAN
 
 #: Longest name, in words (a Chinese name counts its segments).
 MAX_NAME_WORDS = 5
 #: A candidate must be found in at least this many of the group's documents.
 MIN_DOCUMENTS = 2
+#: A candidate gives way to a longer one holding it that this share of its documents use.
+STANDS_IN_SHARE = 0.5
 #: Distinctive words per group and language offered as candidates (phrases: all ranked ones).
 CANDIDATE_WORDS = 10
 #: The best single candidates of a group that are tried in pairs.
@@ -219,6 +221,18 @@ def group_candidates(
         if not frequencies.is_generic(group, unit)
         and frequencies.in_topic(group, unit) >= MIN_DOCUMENTS
         and not (fragment is not None and fragment(group, unit))
+    ]
+    # A unit the group's documents mostly write inside a longer candidate gives way to it
+    # ("cancer" in a topic that writes "breast cancer"), as a label word gives way to its phrase.
+    own = [
+        unit
+        for unit in own
+        if not any(
+            contains(longer, unit)
+            and frequencies.in_topic(group, longer)
+            >= STANDS_IN_SHARE * frequencies.in_topic(group, unit)
+            for longer in own
+        )
     ]
     chosen: list[str] = []
     for unit in [*own, *extra]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -133,50 +134,28 @@ def name_topics(
     chosen: dict[tuple[int, int], dict[str, Choice]] = {}
     for level, groups, fallback in levels:
         found = labeler.label(groups, fallback)
-        fragment = Fragments(found, odd_chinese)
         members = _members(level, layers, sizes)
+        layer = _Layer(
+            level,
+            found,
+            members,
+            {group: sum(sizes[t] for t in topics) for group, topics in members.items()},
+            _children(layer_table, level),
+        )
+        candidates = _candidates(layer, chosen, Fragments(found, odd_chinese), segment)
         means = _group_means(centroids, members, sizes)
-        children = _children(layer_table, level)
-        sizes_of = {group: sum(sizes[t] for t in topics) for group, topics in members.items()}
-        per_lang: dict[str, dict[int, list[str]]] = {lang: {} for lang in LANGS}
-        for group in sorted(members):
-            for lang in LANGS:
-                below = [
-                    choice.name
-                    for child in children.get(group, [])
-                    if (choice := chosen.get((level - 1, child), {}).get(lang))
-                ]
-                extra = [*below, *shared_heads(below, segment)] if len(below) > 1 else below
-                per_lang[lang][group] = group_candidates(found, group, lang, extra, fragment)
         for lang in LANGS:
             coverage = {
                 group: {
-                    unit: found.frequencies.in_topic(group, unit) / max(sizes_of[group], 1)
+                    unit: found.frequencies.in_topic(group, unit) / max(layer.sizes[group], 1)
                     for unit in units
                 }
-                for group, units in per_lang[lang].items()
+                for group, units in candidates[lang].items()
             }
-            picked = choose_names(per_lang[lang], means, embed, lang, segment, coverage)
+            picked = choose_names(candidates[lang], means, embed, lang, segment, coverage)
             for group, choice in picked.items():
                 chosen.setdefault((level, group), {})[lang] = choice
-        for group in sorted(members):
-            label = found.labels.get(group, {})
-            nodes.append(
-                Node(
-                    layer=level,
-                    id=group,
-                    size=sizes_of[group],
-                    keywords={
-                        lang: [u for u in label.get(f"label_{lang}", "").split(" · ") if u]
-                        for lang in LANGS
-                    },
-                    candidates={lang: per_lang[lang][group] for lang in LANGS},
-                    titles=[title for t in members[group] for title in titles.get(t, [])][
-                        :PROMPT_TITLES
-                    ],
-                    children=children.get(group, []),
-                )
-            )
+        nodes += _nodes(layer, candidates, titles, sizes)
     rows = []
     for node in nodes:
         picked = chosen.get((node.layer, node.id), {})
@@ -203,6 +182,69 @@ def name_topics(
             nodes, table, config.topics.naming, labeler.language, cache_root
         )
     return Names(table, record, summary)
+
+
+@dataclass(frozen=True)
+class _Layer:
+    """One layer being named: its labels, each group's fine topics, sizes and children."""
+
+    level: int
+    found: Any
+    members: dict[int, list[int]]
+    sizes: dict[int, int]
+    children: dict[int, list[int]]
+
+
+def _candidates(
+    layer: _Layer,
+    chosen: dict[tuple[int, int], dict[str, Choice]],
+    fragment: Fragments,
+    segment: Callable[[str], list[str]],
+) -> dict[str, dict[int, list[str]]]:
+    """``{lang: {group: candidates}}``; a group also gets its children's names (already
+    chosen, one layer down) and the head words two of them share."""
+    out: dict[str, dict[int, list[str]]] = {lang: {} for lang in LANGS}
+    for group in sorted(layer.members):
+        for lang in LANGS:
+            below = [
+                choice.name
+                for child in layer.children.get(group, [])
+                if (choice := chosen.get((layer.level - 1, child), {}).get(lang))
+            ]
+            extra = [*below, *shared_heads(below, segment)] if len(below) > 1 else below
+            out[lang][group] = group_candidates(layer.found, group, lang, extra, fragment)
+    return out
+
+
+def _nodes(
+    layer: _Layer,
+    candidates: dict[str, dict[int, list[str]]],
+    titles: dict[int, list[str]],
+    sizes: dict[int, int],
+) -> list[Node]:
+    """The layer's nodes, for the LLM's prompts (a group's titles: one per topic, largest
+    topic first, then the next of each)."""
+    nodes = []
+    for group in sorted(layer.members):
+        label = layer.found.labels.get(group, {})
+        topics = sorted(layer.members[group], key=lambda t: (-sizes[t], t))
+        rounds = zip_longest(*(titles.get(t, []) for t in topics))
+        picked = [title for round_ in rounds for title in round_ if title][:PROMPT_TITLES]
+        nodes.append(
+            Node(
+                layer=layer.level,
+                id=group,
+                size=layer.sizes[group],
+                keywords={
+                    lang: [u for u in label.get(f"label_{lang}", "").split(" · ") if u]
+                    for lang in LANGS
+                },
+                candidates={lang: candidates[lang][group] for lang in LANGS},
+                titles=picked,
+                children=layer.children.get(group, []),
+            )
+        )
+    return nodes
 
 
 def with_names(table: pd.DataFrame, names: pd.DataFrame, key: str) -> pd.DataFrame:

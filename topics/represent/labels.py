@@ -155,19 +155,19 @@ def label_units(
             continue
         share = PHRASE_SHARE["zh" if _HAN.match(word[0]) else "en"]
         floor = share * frequencies.in_topic(topic, word)
-        holding = [p for p in candidates if _contains(p, word)]
+        holding = [p for p in candidates if contains(p, word)]
         holding = [p for p in holding if frequencies.in_topic(topic, p) >= max(floor, 1)]
         unit = word
         if holding:
             unit = max(holding, key=lambda p: (frequencies.in_topic(topic, p), -len(p)))
             keep = LONGER_PHRASE_SHARE * frequencies.in_topic(topic, unit)
-            longer = [p for p in holding if p != unit and _contains(p, unit)]
+            longer = [p for p in holding if p != unit and contains(p, unit)]
             longer = [p for p in longer if frequencies.in_topic(topic, p) >= keep]
             if longer:
                 unit = max(longer, key=lambda p: (frequencies.in_topic(topic, p), len(p)))
-        if unit in chosen or any(_contains(other, unit) for other in chosen):
+        if unit in chosen or any(contains(other, unit) for other in chosen):
             continue
-        chosen = [other for other in chosen if not _contains(unit, other)]
+        chosen = [other for other in chosen if not contains(unit, other)]
         chosen.append(unit)
         covered.update(singular(part.lower()) for part in _parts(unit))
         if len(chosen) == n:
@@ -180,7 +180,7 @@ def _parts(unit: str) -> list[str]:
     return unit.split(" ")
 
 
-def _contains(phrase: str, unit: str) -> bool:
+def contains(phrase: str, unit: str) -> bool:
     """Whether ``unit`` (a word or phrase) is inside ``phrase`` at word boundaries."""
     if phrase == unit:
         return False
