@@ -125,3 +125,48 @@ def test_a_sample_run_names_every_topic_and_group_from_its_own_words(sample_run)
     assert (layers["name"] != "").all()
     manifest = sample_run.manifest["naming"]
     assert manifest == {"method": "offline", "named": len(layers)}
+
+
+@pytest.fixture(scope="module")
+def layered_run(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 (RunResult)
+    """A `fast` run with coarser layers: both sides of the 200 held-out ChinaXiv pairs."""
+    from tests.conftest import ROOT, held_out_pairs, make_config, pair_documents, write_documents
+    from topics.pipeline import run_pipeline
+
+    tmp = tmp_path_factory.mktemp("layered-names")
+    corpus = write_documents(tmp / "pairs.jsonl", pair_documents(held_out_pairs()))
+    config = make_config(
+        tmp,
+        f'corpus.paths=["{corpus.as_posix()}"]',
+        "output.save_model=false",
+        config=ROOT / "configs" / "fast.yaml",
+    )
+    return run_pipeline(config)
+
+
+def test_every_layer_is_named_in_both_languages_from_its_own_documents(layered_run) -> None:
+    from topics.naming.offline import head_word
+
+    run = layered_run.run_dir
+    layers = pd.read_csv(run / "layers.csv", keep_default_na=False)
+    assert layers["layer"].max() >= 1, "the corpus needs coarser layers for this test"
+    documents = pd.read_parquet(run / "documents.parquet")
+    columns = layered_run.manifest["layers"]  # fine → coarse
+    for level, column in enumerate(columns):
+        nodes = layers[layers["layer"] == level]
+        for row in nodes.itertuples():
+            members = documents[documents[column] == row.id]
+            # A mixed corpus (each side a translation): both names, the page name joins them.
+            assert row.name_en and row.name_zh, (level, row.id)
+            assert row.name == f"{row.name_en} / {row.name_zh}"
+            english = " ".join(members.loc[members["lang"] == "en", "text"]).lower()
+            chinese = " ".join(members.loc[members["lang"] == "zh", "text"])
+            for part in re.split(r" and |, ", row.name_en.lower()):
+                assert part in english, (level, row.id, part)
+            for part in re.split("与|、", row.name_zh):
+                assert part in chinese, (level, row.id, part)
+        # No two names of a layer are the same, in either language.
+        for lang in ("en", "zh"):
+            assert nodes[f"name_{lang}"].str.casefold().is_unique, (level, lang)
+        heads = [head_word(n, SEGMENT) for n in nodes["name_en"]]
+        assert len(set(heads)) >= len(heads) - 1, (level, heads)
