@@ -139,8 +139,8 @@ class EmbeddingSection(Section):
         description="Embedding backend: use (multilingual USE, bundled), distilled (fast piece "
         "table fitted to USE; keeps translations together), static (each piece embedded "
         "alone by USE; splits languages), tfidf (TF-IDF + SVD, monolingual), sentence-transformers "
-        "(extra 'transformers'), precomputed (.npy / Parquet), combined (concatenate "
-        "'components').",
+        "(extra 'transformers'), e5 (multilingual-e5-small, 4-bit, extra 'e5'; slow, aligns "
+        "languages poorly), precomputed (.npy / Parquet), combined (concatenate 'components').",
         json_schema_extra={"registry": "embedders"},
     )
     lexical: Literal["auto", "on", "off"] = Field(
@@ -156,6 +156,11 @@ class EmbeddingSection(Section):
         None, description="sentence-transformers model name or local path (that backend only)."
     )
     device: str = Field("cpu", description="Device for sentence-transformers (cpu, cuda, mps).")
+    e5_prefix: Literal["passage", "query"] = Field(
+        "passage",
+        description="e5: the prefix every text is embedded with (e5 was trained with 'query: ' "
+        "and 'passage: '; bench/results/e5.md measures which clusters better).",
+    )
     batch_size: int = Field(256, ge=1, description="Documents per embedding batch.")
     path: str | None = Field(
         None, description="precomputed: a .npy file (rows in corpus order) or a .parquet file."
