@@ -11,6 +11,7 @@ import importlib.metadata
 import json
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 
 def text_digest(text: str) -> bytes:
@@ -27,6 +28,15 @@ def digest(*parts: object) -> str:
     """Stable short digest of JSON-able parts (order matters)."""
     payload = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.blake2b(payload.encode("utf-8"), digest_size=12).hexdigest()
+
+
+def array_digest(array: Any) -> str:
+    """Stable short digest of a numpy array's dtype, shape and bytes."""
+    import numpy as np
+
+    values = np.ascontiguousarray(array)
+    header = f"{values.dtype.str}{values.shape}".encode()
+    return hashlib.blake2b(header + values.tobytes(), digest_size=12).hexdigest()
 
 
 def package_version(distribution: str) -> str:

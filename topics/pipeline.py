@@ -35,6 +35,7 @@ from topics.cluster import cluster, reduce_cached
 from topics.config import HdbscanSection, RunConfig
 from topics.crosslingual.policy import align_clusters, align_labels, mark_translations
 from topics.diagnostics import language_split, no_topics_warning
+from topics.embed.centring import centre, choose_centring, language_means
 from topics.embed.lexical import add_lexical, choose_lexical
 from topics.embed.stage import (
     cache_root,
@@ -45,6 +46,7 @@ from topics.embed.stage import (
 )
 from topics.engine import Engine, open_engine
 from topics.evaluate.stability import refit_labels, stability_of, topic_stability
+from topics.hashing import array_digest, digest
 from topics.layers import build_layers, fixed_overview_warning, layers_table
 from topics.manifest import build_manifest
 from topics.preflight import Checked
@@ -148,7 +150,9 @@ def _run(config: RunConfig, clock: StageClock, engine: Engine, embedder: Any) ->
         layers = _layers(topics, config)
         note["text"] = " → ".join(str(c) for c in layers.counts) if layers.counts else "off"
     with clock.stage("names") as note:
-        topics, layers, names = _names(topics, corpus, layers, embedder, config)
+        topics, layers, names = _names(
+            topics, corpus, layers, embedder, config, vectors.language_means
+        )
         note["text"] = f"{names.record['named']} named {names.record['method']}"
         if names.summary:
             note["text"] += f"; {names.summary}"
@@ -161,6 +165,7 @@ def _run(config: RunConfig, clock: StageClock, engine: Engine, embedder: Any) ->
         vectors.lexical_model,
         config.cluster,
         config.run.seed,
+        vectors.language_means,
     )
     outputs, clusters = _in_reading_order(
         corpus, topics, clusters, map2d, assigned, layers, assigner, config, embeddings
@@ -268,13 +273,16 @@ def _load(config: RunConfig, clock: StageClock) -> Corpus:
 @dataclass(frozen=True)
 class _Vectors:
     """The embed stage's value: the corpus (translations marked), its vectors (with the
-    lexical block when used), the core rows UMAP and HDBSCAN fit on, and the block's model."""
+    lexical block when used, language-centred when chosen), the core rows UMAP and HDBSCAN fit
+    on, the block's model and the languages' means."""
 
     corpus: Corpus
     embeddings: Embeddings
     core: np.ndarray | None
     lexical: Any
     lexical_model: Any
+    centring: Any = None
+    language_means: np.ndarray | None = None
 
 
 def _embed(
@@ -295,6 +303,16 @@ def _embed(
         # Above cluster.fit_sample documents UMAP and HDBSCAN see a seeded sample (the core)
         # and every other document is assigned by its nearest core documents (topics.assign).
         core = core_rows(len(corpus), config.cluster.fit_sample, config.run.seed)
+        centring = choose_centring(config.embedding, embedder, corpus.langs)
+        means = None
+        if centring.used:
+            means = language_means(embeddings.vectors, corpus.langs, core)
+            centred = centre(
+                embeddings.vectors, corpus.langs, means, allocator(scratch_folder(config))
+            )
+            key = digest(embeddings.cache_key, "language-centred", array_digest(means))
+            embeddings = replace(embeddings, vectors=centred, cache_key=key)
+            note["text"] += " (language-centred)"
         lexical_model = None
         if lexical.used:
             embeddings, lexical_model = add_lexical(
@@ -307,7 +325,7 @@ def _embed(
                 allocator(scratch_folder(config)),
             )
             note["text"] += f" + TF-IDF block ({lexical.reason})"
-    return _Vectors(corpus, embeddings, core, lexical, lexical_model)
+    return _Vectors(corpus, embeddings, core, lexical, lexical_model, centring, means)
 
 
 def _cluster(
@@ -447,7 +465,12 @@ def _layers(topics: Topics, config: RunConfig) -> _Layers:
 
 
 def _names(
-    topics: Topics, corpus: Corpus, layers: _Layers, embedder: Any, config: RunConfig
+    topics: Topics,
+    corpus: Corpus,
+    layers: _Layers,
+    embedder: Any,
+    config: RunConfig,
+    means: np.ndarray | None,
 ) -> tuple[Topics, _Layers, Any]:
     """Every topic's and group's name, joined onto ``topics.csv`` and ``layers.csv``."""
     from topics.naming import name_topics
@@ -462,6 +485,7 @@ def _names(
         embedder,
         config,
         cache_root(config),
+        means,
     )
     topics = replace(topics, table=with_names(topics.table, names.of_layer(0), "topic"))
     table = layers.table
@@ -528,6 +552,7 @@ def _run_record(
             "assigned": 0 if core is None else n - len(core),
         },
         "lexical": {"used": vectors.lexical.used, "reason": vectors.lexical.reason},
+        "language_centring": {"used": vectors.centring.used, "reason": vectors.centring.reason},
         "layers": names,
         "overview": names[-1],
         # Issue 10's label target holds for every layer, not only the fine topics.

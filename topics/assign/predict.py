@@ -69,6 +69,7 @@ class Predictor:
 
     def predict(self, corpus: Corpus, progress: Any = None) -> Assignment:
         """Topic, vote share, map position and novelty of each document of ``corpus``."""
+        from topics.embed.centring import centre
         from topics.embed.lexical import embed_with_lexical
         from topics.embed.stage import embed_corpus
         from topics.engine import open_engine
@@ -82,6 +83,8 @@ class Predictor:
         began = time.perf_counter()
         with open_engine(self.config.engine) as engine:
             vectors = embed_corpus(corpus, self.config, progress, engine, self.embedder).vectors
+            if self.assigner.language_means is not None:  # as the run centred its own
+                vectors = centre(vectors, corpus.langs, self.assigner.language_means)
             vectors = embed_with_lexical(vectors, corpus.texts, self.assigner.lexical)
             progress.finish("embed", time.perf_counter() - began, f"{len(corpus)} new documents")
             return self.assigner.assign(

@@ -56,6 +56,9 @@ class Assigner:
     lexical:
         The run's lexical block (:mod:`topics.embed.lexical`), which new vectors must also
         carry, or ``None``.
+    language_means:
+        Each language's mean vector the run removed (:mod:`topics.embed.centring`), which new
+        vectors must lose too, or ``None``.
     """
 
     vectors: np.ndarray
@@ -65,6 +68,7 @@ class Assigner:
     neighbors: int
     novelty_similarity: float
     lexical: LexicalModel | None = None
+    language_means: np.ndarray | None = None
 
     def assign(
         self,
@@ -133,6 +137,7 @@ def build_assigner(
     neighbors: int,
     seed: int,
     lexical: LexicalModel | None = None,
+    language_means: np.ndarray | None = None,
 ) -> Assigner:
     """An assigner for a run's core, with its novelty threshold calibrated on the core itself."""
     vectors = np.asarray(vectors, dtype=np.float32)
@@ -152,6 +157,7 @@ def build_assigner(
         neighbors=neighbors,
         novelty_similarity=round(threshold, 6),
         lexical=lexical,
+        language_means=language_means,
     )
 
 
@@ -164,6 +170,7 @@ def run_assigner(
     lexical: LexicalModel | None,
     section: ClusterSection,
     seed: int,
+    language_means: np.ndarray | None = None,
 ) -> Assigner | None:
     """A run's assigner over its fitted documents (``core``; ``None`` = all), or ``None`` when
     its embedder cannot embed new documents the same way (corpus-fitted or read from a file)."""
@@ -181,12 +188,14 @@ def run_assigner(
         section.neighbors,
         seed,
         lexical,
+        language_means,
     )
 
 
 def save_assigner(assigner: Assigner, folder: Path) -> None:
-    """Write ``vectors.npy``, ``topics.npy``, ``map2d.npy``, ``assigner.json`` and, for a run
-    with a lexical block, its arrays (``lexical-vocabulary.npy``, ``-idf``, ``-components``)."""
+    """Write ``vectors.npy``, ``topics.npy``, ``map2d.npy``, ``assigner.json``, for a run
+    with a lexical block its arrays (``lexical-vocabulary.npy``, ``-idf``, ``-components``) and
+    for a language-centred run ``language-means.npy``."""
     atomic_save_npy(folder / "vectors.npy", assigner.vectors, key="output.dir")
     atomic_save_npy(folder / "topics.npy", assigner.topics, key="output.dir")
     atomic_save_npy(folder / "map2d.npy", assigner.coords, key="output.dir")
@@ -198,10 +207,13 @@ def save_assigner(assigner: Assigner, folder: Path) -> None:
         "documents": len(assigner.topics),
         "dimensions": int(assigner.vectors.shape[1]),
         "lexical": assigner.lexical is not None,
+        "language_centred": assigner.language_means is not None,
     }
     if assigner.lexical is not None:
         for name, array in assigner.lexical.arrays().items():
             atomic_save_npy(folder / f"lexical-{name}.npy", array, key="output.dir")
+    if assigner.language_means is not None:
+        atomic_save_npy(folder / "language-means.npy", assigner.language_means, key="output.dir")
     atomic_write_text(folder / "assigner.json", json.dumps(meta, indent=1), key="output.dir")
 
 
@@ -243,6 +255,11 @@ def load_assigner(run_dir: Path) -> Assigner:
                 if (path := folder / f"lexical-{name}.npy").is_file()
             }
             lexical = LexicalModel.from_arrays(stored)
+        means = None
+        if meta.get("language_centred"):
+            means = np.load(folder / "language-means.npy", allow_pickle=False)
+            if means.shape[1:] != arrays["vectors"].shape[1:] and lexical is None:
+                raise ValueError("language-means.npy does not match the vectors")
         return Assigner(
             vectors=arrays["vectors"],
             topics=arrays["topics"],
@@ -251,6 +268,7 @@ def load_assigner(run_dir: Path) -> Assigner:
             neighbors=int(meta["neighbors"]),
             novelty_similarity=float(meta["novelty_similarity"]),
             lexical=lexical,
+            language_means=means,
         )
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise InputError(f"{folder}: not a readable assigner ({error}).") from None

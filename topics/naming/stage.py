@@ -94,6 +94,7 @@ def name_topics(
     embedder: Any,
     config: Any,
     cache_root: Path | None = None,
+    language_means: np.ndarray | None = None,
 ) -> Names:
     """Names of every fine topic and layer group (see :mod:`topics.naming`).
 
@@ -114,6 +115,9 @@ def name_topics(
         The run's :class:`~topics.config.RunConfig` (``topics.naming``, ``topics.label_language``).
     cache_root:
         The run's cache folder (the LLM's answers are kept under it).
+    language_means:
+        The means a language-centred run removed (:mod:`topics.embed.centring`): candidates
+        are centred alike before they meet the topics' mean vectors.
     """
     from topics.text.tokenizer import MixedTokenizer
 
@@ -123,7 +127,7 @@ def name_topics(
         return _from_labels(topics.table, layer_table)
     segment = MixedTokenizer(config.topics.extra_stopwords)
     odd_chinese = _odd_chinese(segment)
-    embed, centroids = _embedding(topics, corpus, embedder, config)
+    embed, centroids = _embedding(topics, corpus, embedder, config, language_means)
     sizes = {int(t): int(s) for t, s in zip(fine["topic"], fine["size"], strict=True)}
     titles = _titles(corpus, topics.representative_ids)
     levels = [(0, np.asarray(topics.assignments), topics.words)]
@@ -295,7 +299,7 @@ def _from_labels(table: pd.DataFrame, layer_table: pd.DataFrame | None) -> Names
 
 
 def _embedding(
-    topics: Any, corpus: Any, embedder: Any, config: Any
+    topics: Any, corpus: Any, embedder: Any, config: Any, means: np.ndarray | None = None
 ) -> tuple[Callable[[list[str]], np.ndarray], dict[int, np.ndarray]]:
     """The embedder names are ranked with, and each topic's unit mean vector in its space.
 
@@ -312,6 +316,8 @@ def _embedding(
 
     if capable(embedder, "embeds_words"):
         embed = embed_with(embedder)
+        if means is not None:
+            embed = _centred(embed, means)
         width = embed(["topic"]).shape[1]
         centroids = {t: _unit(np.asarray(v)[:width]) for t, v in topics.topic_vectors.items()}
         return embed, centroids
@@ -334,6 +340,15 @@ def _odd_chinese(segment: Any) -> Callable[[str], bool]:
 
     single = {word for word in stopwords(()) if len(word) == 1 and HAN.match(word)}
     return odd_segments(segment, in_jieba_dictionary, single)
+
+
+def _centred(
+    embed: Callable[[list[str]], np.ndarray], means: np.ndarray
+) -> Callable[[list[str]], np.ndarray]:
+    """``embed`` followed by the run's language centring (a text's language by its script)."""
+    from topics.embed.centring import centre, text_langs
+
+    return lambda texts: centre(embed(texts), text_langs(texts), means)
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
