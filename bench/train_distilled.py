@@ -101,9 +101,20 @@ TEACHER_ORDER = [
 ]
 
 
-def teacher_vectors(docs: list[Doc], cache_dir: Path, batch: int = 64) -> np.ndarray:
-    """Full-USE vectors of ``docs`` through the `use` vector store (only misses are embedded)."""
-    embedder = UseEmbedder()
+def teacher_embedder(name: str):
+    """The teacher backend ``name`` (``use`` or ``e5``), as the pipeline builds it."""
+    if name == "e5":
+        from topics.embed.e5 import E5Embedder
+
+        return E5Embedder()
+    return UseEmbedder()
+
+
+def teacher_vectors(
+    docs: list[Doc], cache_dir: Path, batch: int = 64, teacher: str = "use"
+) -> np.ndarray:
+    """The teacher's vectors of ``docs`` through its vector store (only misses are embedded)."""
+    embedder = teacher_embedder(teacher)
     store = VectorStore(cache_dir, embedder.fingerprint())
     texts = [doc.text for doc in docs]
     ids = [doc.id for doc in docs]
@@ -115,15 +126,15 @@ def teacher_vectors(docs: list[Doc], cache_dir: Path, batch: int = 64) -> np.nda
     return vectors
 
 
-def run_teacher(cache_dir: Path) -> None:
-    """Embed every split's texts with USE, printing progress (resumable)."""
+def run_teacher(cache_dir: Path, teacher: str = "use") -> None:
+    """Embed every split's texts with the teacher, printing progress (resumable)."""
     sets = {split: all_docs(split) for split in SPLITS}
     for split, source in TEACHER_ORDER:
         docs = sets[split][source]
         began = time.perf_counter()
-        teacher_vectors(docs, cache_dir)
+        teacher_vectors(docs, cache_dir, teacher=teacher)
         seconds = time.perf_counter() - began
-        print(f"{split}/{source}: {len(docs)} texts in {seconds:.0f} s", flush=True)
+        print(f"{teacher} {split}/{source}: {len(docs)} texts in {seconds:.0f} s", flush=True)
 
 
 def cached_teacher(docs: list[Doc], cache_dir: Path) -> np.ndarray:
@@ -325,9 +336,16 @@ def main() -> None:
     parser.add_argument("command", choices=["teacher", "fit"])
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--artifact", type=Path, default=DEFAULT_ARTIFACT)
+    parser.add_argument(
+        "--teacher",
+        default="use",
+        choices=["use", "e5", "e5+use", "use+e5"],
+        help="teacher vectors: USE, e5 (query prefix), or both (each block centred)",
+    )
     args = parser.parse_args()
     if args.command == "teacher":
-        run_teacher(args.cache_dir)
+        for teacher in args.teacher.split("+"):
+            run_teacher(args.cache_dir, teacher)
     else:
         record = run_fit(args.cache_dir, args.artifact.resolve())
         print(json.dumps({k: record[k] for k in ("artifact_bytes", "fit_seconds", "dev")}))

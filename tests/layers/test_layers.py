@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pytest
 import scipy.sparse as sp
 
 from topics.layers import (
     OUTLIER,
     build_layers,
+    document_pair_distance,
     fixed_overview_warning,
     group_words,
     layer_counts,
@@ -108,3 +112,30 @@ def test_overview_passes_over_counts_with_a_group_of_most_documents() -> None:
     for topic, group in overview.items():
         same = [other for other, g in overview.items() if g == group]
         assert {t % 9 for t in same} == {topic % 9}
+
+
+OVERVIEW_DATA = Path(__file__).resolve().parents[1] / "data" / "overview"
+
+
+@pytest.mark.parametrize(
+    "run", sorted(path.stem for path in OVERVIEW_DATA.glob("*.npz")) or ["missing"]
+)
+def test_overview_tracks_the_subject_count_of_real_runs(run: str) -> None:
+    """Topic vectors of real `fast` runs (bench/overview.py) on corpora of 8–23 subjects,
+    where the largest dendrogram gap alone chose 6, 6, 10 and 21 groups: the overview is
+    within 0.5–2× the subject count."""
+    kept = np.load(OVERVIEW_DATA / f"{run}.npz")
+    vectors = {topic: row for topic, row in enumerate(kept["vectors"])}
+    sizes = {topic: int(size) for topic, size in enumerate(kept["sizes"])}
+    groups = len(set(build_layers(vectors, sizes).parents[-1].values()))
+    subjects = int(kept["subjects"])
+    assert 0.5 * subjects <= groups <= 2 * subjects, (groups, subjects)
+
+
+def test_the_pair_distance_is_weighted_by_documents() -> None:
+    unit = np.eye(3)[:, :3]
+    near = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])
+    # Topics 0 and 1 hold most documents: most document pairs are at distance 1 - 0.8.
+    assert np.isclose(document_pair_distance(near, np.array([100, 100, 1]), 0.5), 0.2)
+    assert np.isclose(document_pair_distance(near, np.array([1, 1, 100]), 0.5), 0.4)
+    assert np.isclose(document_pair_distance(unit, np.ones(3), 0.2), 1.0)

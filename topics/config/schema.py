@@ -378,9 +378,11 @@ class TopicsSection(Section):
     layers: int_or(2, "auto", "off") = Field(
         "auto",
         description="Coarser topic layers (nested groups of the fine topics, topic_l1.. in "
-        "documents.parquet, layers.csv): 'auto' = an overview of 5-30 groups where the "
-        "topic dendrogram has its largest gap, 'off', or the overview's group count (at most "
-        "one fewer than the fine topics; the run warns when it cannot be met).",
+        "documents.parquet, layers.csv): 'auto' = an overview of 5-30 groups from the "
+        "topic dendrogram (a gap twice every other, else the cut where groups are farther "
+        "apart than a fifth of document pairs' topics: within 0.5-2x the subject count in 42 "
+        "of 48 bench runs, bench/results/overview.md), 'off', or the overview's group count "
+        "(at most one fewer than the fine topics; the run warns when it cannot be met).",
     )
 
     naming: NamingSection = Field(default_factory=NamingSection, description="Topic names.")
