@@ -42,6 +42,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
@@ -137,14 +138,81 @@ def run_teacher(cache_dir: Path, teacher: str = "use") -> None:
         print(f"{teacher} {split}/{source}: {len(docs)} texts in {seconds:.0f} s", flush=True)
 
 
-def cached_teacher(docs: list[Doc], cache_dir: Path) -> np.ndarray:
-    """USE vectors of ``docs`` from the store; exits with a hint when some are missing."""
-    store = VectorStore(cache_dir, UseEmbedder().fingerprint())
+def cached_vectors(docs: list[Doc], cache_dir: Path, backend: str = "use") -> np.ndarray:
+    """``backend``'s vectors of ``docs`` from its store; exits with a hint when some are missing."""
+    store = VectorStore(cache_dir, teacher_embedder(backend).fingerprint())
     vectors, found = store.lookup([text_hash(doc.text) for doc in docs])
     if vectors is None or not found.all():
         missing = len(docs) if vectors is None else int((~found).sum())
-        raise SystemExit(f"{missing} USE vectors missing: run `train_distilled.py teacher` first")
+        raise SystemExit(
+            f"{missing} {backend} vectors missing: run `train_distilled.py teacher "
+            f"--teacher {backend}` first"
+        )
     return vectors.astype(np.float64)
+
+
+def cached_teacher(docs: list[Doc], cache_dir: Path) -> np.ndarray:
+    """USE vectors of ``docs`` from the store (the teacher of the shipped table)."""
+    return cached_vectors(docs, cache_dir, "use")
+
+
+@dataclass
+class Teacher:
+    """The target space a table is fitted to: ``use``, ``e5`` or ``use+e5``.
+
+    Beyond ``use`` (today's teacher, taken as it is), each block has each language's mean
+    (over the training texts) removed and is re-normalised (issue 22: e5 aligns zh and en
+    only once centred), and blocks are joined with equal weight.
+    """
+
+    name: str
+    means: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+
+    @property
+    def blocks(self) -> list[str]:
+        return sorted(self.name.split("+"), key=["use", "e5"].index)
+
+    @classmethod
+    def fitted(cls, name: str, docs: list[Doc], cache_dir: Path) -> Teacher:
+        teacher = cls("+".join(sorted(name.split("+"), key=["use", "e5"].index)))
+        if teacher.name != "use":
+            for block in teacher.blocks:
+                vectors = cached_vectors(docs, cache_dir, block)
+                langs = np.array([doc.lang for doc in docs])
+                teacher.means[block] = {
+                    lang: vectors[langs == lang].mean(axis=0) for lang in sorted(set(langs))
+                }
+        return teacher
+
+    def targets(self, docs: list[Doc], cache_dir: Path) -> np.ndarray:
+        parts = []
+        for block in self.blocks:
+            vectors = cached_vectors(docs, cache_dir, block)
+            if self.means:
+                means = self.means[block]
+                vectors = vectors - np.stack([means[doc.lang] for doc in docs])
+                vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            parts.append(vectors)
+        return np.hstack(parts) / np.sqrt(len(parts))
+
+    def fingerprint(self) -> str:
+        names = [teacher_embedder(block).fingerprint() for block in self.blocks]
+        return " + ".join(names) + ("" if self.name == "use" else " (each language centred)")
+
+
+def prior_in_teacher_space(
+    prior: np.ndarray, docs: list[Doc], targets: np.ndarray, cache_dir: Path, teacher: Teacher
+) -> np.ndarray:
+    """The `static` prior (USE's space) carried into the teacher's by the least-squares map
+    from the training texts' USE vectors to their targets (identity for the USE teacher)."""
+    if teacher.name == "use":
+        return prior
+    use = cached_vectors(docs, cache_dir, "use")
+    use_centred = use - use.mean(axis=0)
+    gram = use_centred.T @ use_centred
+    gram[np.diag_indices_from(gram)] += 1e-3 * np.trace(gram) / len(gram)
+    mapping = np.linalg.solve(gram, use_centred.T @ (targets - targets.mean(axis=0)))
+    return prior @ mapping
 
 
 def piece_counts(texts: list[str]) -> sp.csr_matrix:
@@ -194,7 +262,8 @@ def fit_table(
 
 
 def language_basis(docs: list[Doc], targets: np.ndarray, dims: int) -> np.ndarray:
-    """``(512, dims)``: top right singular vectors of USE(zh) − USE(en) over training pairs."""
+    """``(d, dims)``: top right singular vectors of target(zh) − target(en) over training
+    pairs."""
     zh = {doc.pair: row for row, doc in enumerate(docs) if doc.pair and doc.lang == "zh"}
     en = {doc.pair: row for row, doc in enumerate(docs) if doc.pair and doc.lang == "en"}
     both = sorted(zh.keys() & en.keys())
@@ -205,7 +274,7 @@ def language_basis(docs: list[Doc], targets: np.ndarray, dims: int) -> np.ndarra
 def output_basis(
     targets: np.ndarray, language: np.ndarray, dims: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(projection 512×dims, mean)``: language subspace removed, then PCA of the targets."""
+    """``(projection d×dims, mean)``: language subspace removed, then PCA of the targets."""
     without_language = np.eye(targets.shape[1]) - language @ language.T
     mean = targets.mean(axis=0)
     components = np.linalg.svd((targets - mean) @ without_language, full_matrices=False)[2]
@@ -229,16 +298,16 @@ def quantise(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def dev_scores(embed, dev: dict[str, list[Doc]]) -> dict[str, float]:
-    """Recall@1 both ways on dev pairs and KMeans-with-true-k NMI on each dev bench set."""
+    """Recall@1 both ways on a split's pairs and KMeans-with-true-k NMI on each bench set.
+
+    ``embed`` takes a list of :class:`Doc` (a teacher centres by each one's language)."""
     pairs = dev["pairs"]
-    vectors = embed([d.text for d in pairs])
+    vectors = embed(pairs)
     zh_to_en, en_to_zh = retrieval_recall_at_1(vectors[0::2], vectors[1::2])
     scores = {"recall_zh_en": round(zh_to_en, 4), "recall_en_zh": round(en_to_zh, 4)}
     for source in SOURCES:
         docs = dev[source.name]
-        scores[f"nmi_{source.name}"] = round(
-            kmeans_nmi(embed([d.text for d in docs]), [d.label for d in docs]), 4
-        )
+        scores[f"nmi_{source.name}"] = round(kmeans_nmi(embed(docs), [d.label for d in docs]), 4)
     return scores
 
 
@@ -265,15 +334,19 @@ def save_artifact(path: Path, arrays: dict[str, np.ndarray], info: dict) -> None
         raise
 
 
-def run_fit(cache_dir: Path, artifact: Path) -> dict:
-    """Fit on the train split, compress, write the artifact, score it on dev; return the record."""
+def run_fit(cache_dir: Path, artifact: Path, teacher_name: str = "use") -> dict:
+    """Fit on the train split, compress, write the artifact, score it on dev (and on test,
+    where the teacher's test vectors exist); return the record."""
     began = time.perf_counter()
     train_sets, dev = all_docs("train"), all_docs("dev")
     docs = list(chain.from_iterable(train_sets.values()))
-    targets = cached_teacher(docs, cache_dir)
+    teacher = Teacher.fitted(teacher_name, docs, cache_dir)
+    targets = teacher.targets(docs, cache_dir)
     weights = sif_weights(piece_log_probs(), SIF_A).astype(np.float64)
     features = mean_features(piece_counts([d.text for d in docs]), weights)
-    table, bias, scale = fit_table(features, targets, prior_table(cache_dir), RIDGE)
+    prior = prior_in_teacher_space(prior_table(cache_dir), docs, targets, cache_dir, teacher)
+    table, bias, scale = fit_table(features, targets, prior, RIDGE)
+    del prior
     language = language_basis(docs, targets, LANGUAGE_DIMS)
     projection, mean = output_basis(targets, language, DIMENSIONS)
     pieces = kept_pieces(features, EXTRA_PIECES)
@@ -286,8 +359,9 @@ def run_fit(cache_dir: Path, artifact: Path) -> dict:
         "vocab_size": len(piece_log_probs()),
         "dimensions": DIMENSIONS,
         "tokenizer": _tokenizer_name(),
-        "teacher": UseEmbedder().fingerprint(),
-        "prior": StaticEmbedder(cache_dir).table_fingerprint(),
+        "teacher": teacher.fingerprint(),
+        "prior": StaticEmbedder(cache_dir).table_fingerprint()
+        + ("" if teacher.name == "use" else " (mapped into the teacher's space)"),
         "sif_a": SIF_A,
         "ridge": RIDGE,
         "prior_scale": round(scale, 6),
@@ -311,6 +385,19 @@ def run_fit(cache_dir: Path, artifact: Path) -> dict:
         info,
     )
     embedder = DistilledEmbedder(artifact)
+
+    def student(split_docs: list[Doc]) -> np.ndarray:
+        texts = [d.text for d in split_docs]
+        return embedder.embed(texts, texts)
+
+    def teacher_vectors_of(split_docs: list[Doc]) -> np.ndarray:
+        return teacher.targets(split_docs, cache_dir)
+
+    test = all_docs("test")
+    try:
+        teacher_test = dev_scores(teacher_vectors_of, test)
+    except SystemExit:  # the teacher's test vectors were not computed (they are optional)
+        teacher_test = None
     record = {
         **info,
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
@@ -320,14 +407,17 @@ def run_fit(cache_dir: Path, artifact: Path) -> dict:
         "fit_seconds": round(fit_seconds, 1),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "dev": {
-            "distilled": dev_scores(lambda texts: embedder.embed(texts, texts), dev),
-            "use": dev_scores(
-                lambda texts: cached_teacher([Doc("", t, "", None, "") for t in texts], cache_dir),
-                dev,
-            ),
+            "distilled": dev_scores(student, dev),
+            "teacher": dev_scores(teacher_vectors_of, dev),
         },
+        "test": {"distilled": dev_scores(student, test), "teacher": teacher_test},
     }
-    RECORD.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path = (
+        RECORD
+        if teacher.name == "use"
+        else RECORD.with_name(f"train_distilled_{teacher.name.replace('+', '_')}.json")
+    )
+    path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return record
 
 
@@ -335,7 +425,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["teacher", "fit"])
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
-    parser.add_argument("--artifact", type=Path, default=DEFAULT_ARTIFACT)
+    parser.add_argument(
+        "--artifact",
+        type=Path,
+        help="default: the shipped table for the USE teacher, else "
+        ".topics-cache/distilled-<teacher>.npz",
+    )
     parser.add_argument(
         "--teacher",
         default="use",
@@ -347,8 +442,16 @@ def main() -> None:
         for teacher in args.teacher.split("+"):
             run_teacher(args.cache_dir, teacher)
     else:
-        record = run_fit(args.cache_dir, args.artifact.resolve())
-        print(json.dumps({k: record[k] for k in ("artifact_bytes", "fit_seconds", "dev")}))
+        artifact = args.artifact
+        if artifact is None:
+            artifact = (
+                DEFAULT_ARTIFACT
+                if args.teacher == "use"
+                else (DEFAULT_CACHE / f"distilled-{args.teacher.replace('+', '_')}.npz")
+            )
+        record = run_fit(args.cache_dir, artifact.resolve(), args.teacher)
+        keys = ("artifact_bytes", "fit_seconds", "dev", "test")
+        print(json.dumps({k: record[k] for k in keys}))
 
 
 if __name__ == "__main__":

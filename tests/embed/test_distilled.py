@@ -153,3 +153,24 @@ def test_old_static_table_fails_the_mixed_neighbour_bar(embedder, static_embedde
     zh, en = pairs_40
     assert translation_is_nearest(embedder, zh, en) >= 0.9
     assert translation_is_nearest(static_embedder, zh, en) < 0.9
+
+
+def test_embedding_path_selects_another_table_and_refuses_a_foreign_file(embedder, tmp_path):
+    from topics.errors import InputError
+
+    with np.load(DEFAULT_ARTIFACT) as data:
+        arrays = {key: data[key] for key in data.files}
+    arrays["bias"] = arrays["bias"] + np.float32(0.05)
+    other = tmp_path / "other.npz"
+    np.savez(other, **arrays)
+    chosen = make_embedder(EmbeddingSection(backend="distilled", path=str(other)))
+    assert chosen.fingerprint() != embedder.fingerprint()
+    text, ids = ["graph neural networks for molecules"], ["0"]
+    assert not np.allclose(chosen.embed(text, ids), embedder.embed(text, ids))
+    (tmp_path / "vectors.npy").write_bytes(b"not a table")
+    for path, message in [
+        (tmp_path / "absent.npz", "does not exist"),
+        (tmp_path / "vectors.npy", "is not a distilled piece table"),
+    ]:
+        with pytest.raises(InputError, match=message):
+            make_embedder(EmbeddingSection(backend="distilled", path=str(path)))

@@ -140,7 +140,8 @@ class EmbeddingSection(Section):
         "table fitted to USE; keeps translations together), static (each piece embedded "
         "alone by USE; splits languages), tfidf (TF-IDF + SVD, monolingual), sentence-transformers "
         "(extra 'transformers'), e5 (multilingual-e5-small, 4-bit, extra 'e5'; slow, aligns "
-        "languages poorly), precomputed (.npy / Parquet), combined (concatenate 'components').",
+        "languages once centred), precomputed (.npy / Parquet), combined (concatenate "
+        "'components').",
         json_schema_extra={"registry": "embedders"},
     )
     lexical: Literal["auto", "on", "off"] = Field(
@@ -171,7 +172,10 @@ class EmbeddingSection(Section):
     )
     batch_size: int = Field(256, ge=1, description="Documents per embedding batch.")
     path: str | None = Field(
-        None, description="precomputed: a .npy file (rows in corpus order) or a .parquet file."
+        None,
+        description="precomputed: a .npy file (rows in corpus order) or a .parquet file; "
+        "distilled: another piece table (.npz written by bench/train_distilled.py; default the "
+        "one shipped in the package).",
     )
     column: str = Field(
         "embedding", description="precomputed Parquet: the list column holding the vectors."

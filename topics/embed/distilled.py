@@ -35,6 +35,7 @@ import scipy.sparse as sp
 from topics.config import EmbeddingSection
 from topics.embed.base import batches, check_aligned
 from topics.embed.static import _tokenizer_name, load_tokenizer
+from topics.errors import InputError
 from topics.registry import embedders
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -159,5 +160,20 @@ class DistilledEmbedder:
 
 @embedders.register("distilled")
 def make_distilled(section: EmbeddingSection, cache_dir: Path | None) -> DistilledEmbedder:
-    """Factory for ``embedding.backend: distilled`` (needs no cache: the table ships)."""
-    return DistilledEmbedder(batch_size=section.batch_size)
+    """Factory for ``embedding.backend: distilled`` (needs no cache: the table ships).
+
+    ``embedding.path`` names another table (a different fingerprint, so nothing cached under
+    the shipped one is reused)."""
+    if not section.path:
+        return DistilledEmbedder(batch_size=section.batch_size)
+    artifact = Path(section.path)
+    if not artifact.is_file():
+        raise InputError(f"embedding.path: distilled table '{artifact}' does not exist.")
+    try:
+        load_artifact(artifact)
+    except Exception:  # any foreign file (not a zip, other arrays): one line with the key
+        raise InputError(
+            f"embedding.path: '{artifact}' is not a distilled piece table "
+            "(expected an .npz written by bench/train_distilled.py)."
+        ) from None
+    return DistilledEmbedder(artifact, batch_size=section.batch_size)
