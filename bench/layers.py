@@ -9,8 +9,9 @@ anchor is plain BERTopic with its defaults on the same vectors (``bench/quality.
 ``run_bertopic``), scored by the same code (``bench/quality.py``'s ``score_system``, one
 reference tokenization for both).
 
-Usage: ``python bench/layers.py [--preset fast] [--lexical auto]``; writes
-``bench/results/layers_<preset>.{json,md}`` (``layers_<preset>_<lexical>`` for another setting).
+Usage: ``python bench/layers.py [--preset fast] [--lexical auto] [--table NAME=PATH]``; writes
+``bench/results/layers_<preset>.{json,md}`` (``layers_<preset>_<lexical>`` for another setting,
+``…_<NAME>`` for another distilled table).
 """
 
 from __future__ import annotations
@@ -58,7 +59,9 @@ def references(path: Path, fields: list[str]) -> pd.DataFrame:
     )
 
 
-def corpus_config(name: str, preset: str, work: Path, lexical: str = "auto") -> RunConfig:
+def corpus_config(
+    name: str, preset: str, work: Path, lexical: str = "auto", *extra: str
+) -> RunConfig:
     """The preset's config for one full bench corpus (outputs and cache under ``work``)."""
     return bench_config(
         preset,
@@ -67,12 +70,13 @@ def corpus_config(name: str, preset: str, work: Path, lexical: str = "auto") -> 
         work / "cache",
         name,
         f"embedding.lexical={lexical}",
+        *extra,
     )
 
 
-def bench_corpus(name: str, preset: str, work: Path, lexical: str = "auto") -> dict:
+def bench_corpus(name: str, preset: str, work: Path, lexical: str = "auto", *extra: str) -> dict:
     file, fields = CORPORA[name]
-    config = corpus_config(name, preset, work, lexical)
+    config = corpus_config(name, preset, work, lexical, *extra)
     result = run_pipeline(config)
     documents = pd.read_parquet(result.run_dir / "documents.parquet")
     documents = documents.drop(columns=[c for c in fields if c in documents.columns])
@@ -207,12 +211,22 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--lexical", default="auto", help="embedding.lexical for our runs")
     parser.add_argument("--work", type=Path, help="cache folder kept between runs")
+    parser.add_argument(
+        "--table",
+        help="NAME=PATH: run `distilled` on another piece table (embedding.path); "
+        "writes layers_<preset>_<NAME>",
+    )
     args = parser.parse_args()
     stem = f"layers_{args.preset}" + ("" if args.lexical == "auto" else f"_{args.lexical}")
+    extra: list[str] = []
+    if args.table:
+        name, path = args.table.split("=", 1)
+        extra = ["embedding.backend=distilled", f"embedding.path={Path(path).resolve()}"]
+        stem += f"_{name}"
     run_corpora(
-        new_report(preset=args.preset),
+        new_report(preset=args.preset, table=args.table),
         list(CORPORA),
-        lambda name, work: bench_corpus(name, args.preset, work, args.lexical),
+        lambda name, work: bench_corpus(name, args.preset, work, args.lexical, *extra),
         args.out / stem,
         markdown,
         args.work,
