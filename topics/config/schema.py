@@ -158,7 +158,11 @@ class EmbeddingSection(Section):
         description="Remove each language's mean vector (zh, en) from the backend's vectors "
         "before clustering: 'auto' = on a corpus with both languages (each 10%+) when the "
         "backend does not keep translations together (e5: ChinaXiv recall@1 .87/.93 → "
-        ".99/.985; USE and distilled are aligned already). Means are stored for topics assign.",
+        ".99/.985). USE and distilled are aligned already: centred, they keep ChinaXiv pairs "
+        "together as often (.955 → .952) and lose the sample's one-language topics, but merge "
+        "subjects across languages when the two languages hold different subjects (CSL + "
+        "arXiv: NMI .456 → .438), so 'auto' leaves them alone; 'on' suits a feed of "
+        "translations (bench/results/centring.md). Means are stored for topics assign.",
     )
     model: str | None = Field(
         None, description="sentence-transformers model name or local path (that backend only)."
