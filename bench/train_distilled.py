@@ -334,7 +334,9 @@ def save_artifact(path: Path, arrays: dict[str, np.ndarray], info: dict) -> None
         raise
 
 
-def run_fit(cache_dir: Path, artifact: Path, teacher_name: str = "use") -> dict:
+def run_fit(
+    cache_dir: Path, artifact: Path, teacher_name: str = "use", language_dims: int = LANGUAGE_DIMS
+) -> dict:
     """Fit on the train split, compress, write the artifact, score it on dev (and on test,
     where the teacher's test vectors exist); return the record."""
     began = time.perf_counter()
@@ -347,7 +349,7 @@ def run_fit(cache_dir: Path, artifact: Path, teacher_name: str = "use") -> dict:
     prior = prior_in_teacher_space(prior_table(cache_dir), docs, targets, cache_dir, teacher)
     table, bias, scale = fit_table(features, targets, prior, RIDGE)
     del prior
-    language = language_basis(docs, targets, LANGUAGE_DIMS)
+    language = language_basis(docs, targets, language_dims)
     projection, mean = output_basis(targets, language, DIMENSIONS)
     pieces = kept_pieces(features, EXTRA_PIECES)
     rows, scales = quantise(table[pieces] @ projection)
@@ -365,7 +367,7 @@ def run_fit(cache_dir: Path, artifact: Path, teacher_name: str = "use") -> dict:
         "sif_a": SIF_A,
         "ridge": RIDGE,
         "prior_scale": round(scale, 6),
-        "language_dims_removed": LANGUAGE_DIMS,
+        "language_dims_removed": language_dims,
         "pieces_kept": len(pieces),
         "extra_pieces": EXTRA_PIECES,
         "training_texts": {name: len(rows_) for name, rows_ in train_sets.items()},
@@ -426,6 +428,12 @@ def main() -> None:
     parser.add_argument("command", choices=["teacher", "fit"])
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
     parser.add_argument(
+        "--language-dims",
+        type=int,
+        default=LANGUAGE_DIMS,
+        help="language directions projected out (chosen on dev)",
+    )
+    parser.add_argument(
         "--artifact",
         type=Path,
         help="default: the shipped table for the USE teacher, else "
@@ -449,7 +457,7 @@ def main() -> None:
                 if args.teacher == "use"
                 else (DEFAULT_CACHE / f"distilled-{args.teacher.replace('+', '_')}.npz")
             )
-        record = run_fit(args.cache_dir, artifact.resolve(), args.teacher)
+        record = run_fit(args.cache_dir, artifact.resolve(), args.teacher, args.language_dims)
         keys = ("artifact_bytes", "fit_seconds", "dev", "test")
         print(json.dumps({k: record[k] for k in keys}))
 

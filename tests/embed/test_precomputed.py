@@ -124,3 +124,31 @@ def test_npy_rows_follow_reading_order_when_the_pipeline_works_in_canonical_orde
     vectors = embed_corpus(corpus, config, SilentProgress()).vectors
     for row, doc_id in enumerate(corpus.ids):
         assert int(np.argmax(vectors[row])) == IDS.index(doc_id)
+
+
+def test_a_precomputed_run_names_its_topics_with_the_shipped_table(tmp_path):
+    """Names and word candidates fall back to the shipped `distilled` table; ``embedding.path``
+    is the vectors file there, never a table to load."""
+    import pandas as pd
+
+    from tests.conftest import SAMPLE, make_config
+    from topics.corpus import load_corpus
+    from topics.embed import make_embedder
+    from topics.pipeline import run_pipeline
+
+    config = make_config(tmp_path, f"corpus.paths=['{SAMPLE}']")
+    corpus = load_corpus(config.corpus)
+    vectors = make_embedder(EmbeddingSection(backend="distilled")).embed(
+        corpus.texts, corpus.ids
+    )
+    np.save(tmp_path / "v.npy", vectors)
+    config = make_config(
+        tmp_path,
+        f"corpus.paths=['{SAMPLE}']",
+        "embedding.backend=precomputed",
+        f"embedding.path={tmp_path / 'v.npy'}",
+    )
+    result = run_pipeline(config)
+    topics = pd.read_csv(result.run_dir / "topics.csv", keep_default_na=False)
+    named = topics[topics["topic"] >= 0]
+    assert len(named) >= 2 and (named["name"].str.len() > 0).all()

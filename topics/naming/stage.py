@@ -321,7 +321,8 @@ def _embedding(
         width = embed(["topic"]).shape[1]
         centroids = {t: _unit(np.asarray(v)[:width]) for t, v in topics.topic_vectors.items()}
         return embed, centroids
-    section = config.embedding.model_copy(update={"backend": "distilled"})
+    # The shipped table: ``embedding.path`` names the run's own vectors file, not a table.
+    section = config.embedding.model_copy(update={"backend": "distilled", "path": None})
     embed = embed_with(make_embedder(section, None))
     index = {doc: i for i, doc in enumerate(corpus.ids)}
     centroids = {}
