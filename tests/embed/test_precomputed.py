@@ -138,9 +138,7 @@ def test_a_precomputed_run_names_its_topics_with_the_shipped_table(tmp_path):
 
     config = make_config(tmp_path, f"corpus.paths=['{SAMPLE}']")
     corpus = load_corpus(config.corpus)
-    vectors = make_embedder(EmbeddingSection(backend="distilled")).embed(
-        corpus.texts, corpus.ids
-    )
+    vectors = make_embedder(EmbeddingSection(backend="distilled")).embed(corpus.texts, corpus.ids)
     np.save(tmp_path / "v.npy", vectors)
     config = make_config(
         tmp_path,
