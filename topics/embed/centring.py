@@ -8,8 +8,12 @@ are about: 97.5% both ways (``bench/results/e5.md``). USE and ``distilled`` are 
 (99.5% with or without).
 
 So on a corpus that holds both languages (each ≥ ``topics.common.MINORITY_SHARE``), ``auto``
-centres the vectors of a multilingual backend that does not keep translations together (e5, or
-``combined`` with e5 among its parts: centring the concatenation centres each block); ``on`` /
+centres the vectors of a multilingual backend that does not keep translations together (e5,
+``static``, or ``combined`` with such a part: centring the concatenation centres each block;
+``static``'s ChinaXiv pairs in one topic go .33 → .68, ``bench/results/fast_embedder.md``).
+Aligned backends are left alone: on a corpus whose languages hold different subjects the
+language means carry subject too, and removing them merges subjects across languages
+(``bench/results/centring.md``). ``on`` /
 ``off`` force it. The means come from the fitted documents (the core of a large run) and are
 stored in the run's ``assign/`` folder, so ``topics assign`` and ``Run.predict`` centre new
 documents the same way. Other languages' vectors are left as they are.
@@ -55,7 +59,7 @@ def choose_centring(
         return CentringChoice(False, "one language")
     if capable(embedder, "keeps_translations"):
         return CentringChoice(False, f"the {section.backend} backend aligns the languages")
-    if not capable(embedder, "multilingual"):  # tfidf, static: nothing shared to align
+    if not capable(embedder, "multilingual"):  # tfidf: no shared space to align
         return CentringChoice(False, f"the {section.backend} backend is not multilingual")
     return CentringChoice(True, f"both languages, and {section.backend} does not align them")
 
