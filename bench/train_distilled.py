@@ -334,8 +334,28 @@ def save_artifact(path: Path, arrays: dict[str, np.ndarray], info: dict) -> None
         raise
 
 
+def paired_targets(docs: list[Doc], targets: np.ndarray) -> np.ndarray:
+    """Both sides of each training pair regress onto the mean of their two teacher vectors,
+    so the table cannot keep a difference the teacher has between a text and its
+    translation (an experiment for teachers that align languages poorly)."""
+    out = targets.copy()
+    sides: dict[str, list[int]] = {}
+    for row, doc in enumerate(docs):
+        if doc.pair:
+            sides.setdefault(doc.pair, []).append(row)
+    for rows in sides.values():
+        if len(rows) == 2:
+            mean = targets[rows].mean(axis=0)
+            out[rows] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+    return out
+
+
 def run_fit(
-    cache_dir: Path, artifact: Path, teacher_name: str = "use", language_dims: int = LANGUAGE_DIMS
+    cache_dir: Path,
+    artifact: Path,
+    teacher_name: str = "use",
+    language_dims: int = LANGUAGE_DIMS,
+    paired: bool = False,
 ) -> dict:
     """Fit on the train split, compress, write the artifact, score it on dev (and on test,
     where the teacher's test vectors exist); return the record."""
@@ -347,8 +367,9 @@ def run_fit(
     weights = sif_weights(piece_log_probs(), SIF_A).astype(np.float64)
     features = mean_features(piece_counts([d.text for d in docs]), weights)
     prior = prior_in_teacher_space(prior_table(cache_dir), docs, targets, cache_dir, teacher)
-    table, bias, scale = fit_table(features, targets, prior, RIDGE)
-    del prior
+    fitted_to = paired_targets(docs, targets) if paired else targets
+    table, bias, scale = fit_table(features, fitted_to, prior, RIDGE)
+    del prior, fitted_to
     language = language_basis(docs, targets, language_dims)
     projection, mean = output_basis(targets, language, DIMENSIONS)
     pieces = kept_pieces(features, EXTRA_PIECES)
@@ -368,6 +389,7 @@ def run_fit(
         "ridge": RIDGE,
         "prior_scale": round(scale, 6),
         "language_dims_removed": language_dims,
+        "paired_targets": paired,
         "pieces_kept": len(pieces),
         "extra_pieces": EXTRA_PIECES,
         "training_texts": {name: len(rows_) for name, rows_ in train_sets.items()},
@@ -414,11 +436,8 @@ def run_fit(
         },
         "test": {"distilled": dev_scores(student, test), "teacher": teacher_test},
     }
-    path = (
-        RECORD
-        if teacher.name == "use"
-        else RECORD.with_name(f"train_distilled_{teacher.name.replace('+', '_')}.json")
-    )
+    label = teacher.name.replace("+", "_") + ("_paired" if paired else "")
+    path = RECORD if label == "use" else RECORD.with_name(f"train_distilled_{label}.json")
     path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return record
 
@@ -427,6 +446,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["teacher", "fit"])
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
+    parser.add_argument(
+        "--paired", action="store_true", help="fit both sides of a pair to their mean target"
+    )
     parser.add_argument(
         "--language-dims",
         type=int,
@@ -452,12 +474,13 @@ def main() -> None:
     else:
         artifact = args.artifact
         if artifact is None:
+            label = args.teacher.replace("+", "_") + ("_paired" if args.paired else "")
             artifact = (
-                DEFAULT_ARTIFACT
-                if args.teacher == "use"
-                else (DEFAULT_CACHE / f"distilled-{args.teacher.replace('+', '_')}.npz")
+                DEFAULT_ARTIFACT if label == "use" else (DEFAULT_CACHE / f"distilled-{label}.npz")
             )
-        record = run_fit(args.cache_dir, artifact.resolve(), args.teacher, args.language_dims)
+        record = run_fit(
+            args.cache_dir, artifact.resolve(), args.teacher, args.language_dims, args.paired
+        )
         keys = ("artifact_bytes", "fit_seconds", "dev", "test")
         print(json.dumps({k: record[k] for k in keys}))
 
