@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import math
 import os
 import platform
 import sys
@@ -39,7 +40,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from data import BENCH_DATA, bench_config  # noqa: E402
-from topics.layers import MAX_OVERVIEW_SHARE, OVERVIEW_RANGE, overview_count  # noqa: E402
+from topics.layers import (  # noqa: E402
+    DECISIVE_GAP,
+    MAX_OVERVIEW_SHARE,
+    OVERVIEW_RANGE,
+    overview_count,
+)
 
 PRESETS = ("fast", "default")
 SEEDS = (42, 7, 1234)
@@ -197,7 +203,7 @@ def pick(scores: dict[int, float]) -> int:
 
 
 def rule_gap(tree: Tree) -> int:
-    """Today's rule: the largest gap between consecutive merge heights."""
+    """The rule before issue 22: the largest gap between consecutive merge heights."""
     heights, k = tree.linkage[:, 2], len(tree.sizes)
     return pick({n: heights[k - n] - heights[k - n - 1] for n in tree.readable()})
 
@@ -257,52 +263,25 @@ def rule_resampled_gap(tree: Tree, draws: int = 40, share: float = 0.8) -> int:
     return pick(votes)
 
 
-def rule_document_quantile(tree: Tree, quantile: float = 0.2) -> int:
-    """Cut where groups are farther apart than ``quantile`` of document pairs' topics are.
-
-    The threshold is the ``quantile`` of the cosine distance between two random documents'
-    topics (topic pairs weighted by the product of their sizes): it moves with the vectors'
-    own scale, which a fixed height would not. The count is the tree's at that height, clamped
-    to the overview range and moved up past counts with a group over half the documents.
-    """
-    from scipy.cluster.hierarchy import fcluster
-    from sklearn.metrics.pairwise import cosine_distances
-
-    upper = np.triu_indices(len(tree.sizes), 1)
-    distances = cosine_distances(tree.vectors)[upper]
-    weights = np.outer(tree.sizes, tree.sizes)[upper]
-    order = np.argsort(distances, kind="stable")
-    cumulative = np.cumsum(weights[order]) / weights.sum()
-    threshold = distances[order][min(np.searchsorted(cumulative, quantile), len(order) - 1)]
-    count = len(set(fcluster(tree.linkage, t=threshold, criterion="distance").tolist()))
-    readable = tree.readable()
-    return min(readable, key=lambda n: (abs(n - count), n)) if count not in readable else count
-
-
-def rule_decisive_gap(tree: Tree, factor: float = 2.0, quantile: float = 0.2) -> int:
-    """The largest gap when it is ``factor`` times every other gap in range (a structure the
-    tree shows plainly), else the document-pair quantile's count."""
-    heights, k = tree.linkage[:, 2], len(tree.sizes)
-    readable = tree.readable()
-    gaps = sorted(((heights[k - n] - heights[k - n - 1], n) for n in readable), reverse=True)
-    if len(gaps) == 1 or gaps[0][0] >= factor * gaps[1][0]:
-        return gaps[0][1]
-    return rule_document_quantile(tree, quantile)
+def rule_shipped(tree: Tree, decisive_gap: float = DECISIVE_GAP, quantile: float = 0.2) -> int:
+    """:func:`topics.layers.overview_count` with other settings: a gap ``decisive_gap`` times
+    every other decides, else the cut at ``quantile`` of document pairs' topic distance
+    (``decisive_gap=inf``: the distance cut alone)."""
+    return overview_count(
+        tree.linkage, tree.unit(), tree.sizes, tree.largest_share, decisive_gap, quantile
+    )
 
 
 RULES: dict[str, Callable[[Tree], int]] = {
-    "gap (today)": rule_gap,
+    "largest gap (before)": rule_gap,
     "relative gap": rule_ratio,
     "silhouette": rule_silhouette,
     "resampled gap": rule_resampled_gap,
-    "document-pair q.15": lambda tree: rule_document_quantile(tree, 0.15),
-    "document-pair q.20": rule_document_quantile,
-    "document-pair q.25": lambda tree: rule_document_quantile(tree, 0.25),
-    "decisive gap ×2, else q.20": rule_decisive_gap,
-    "decisive gap ×1.5, else q.20": lambda tree: rule_decisive_gap(tree, 1.5),
-    "shipped (topics.layers)": lambda tree: overview_count(
-        tree.linkage, tree.unit(), tree.sizes, tree.largest_share
-    ),
+    "document-pair q.15": lambda tree: rule_shipped(tree, math.inf, 0.15),
+    "document-pair q.20": lambda tree: rule_shipped(tree, math.inf, 0.20),
+    "document-pair q.25": lambda tree: rule_shipped(tree, math.inf, 0.25),
+    "decisive gap ×1.5, else q.20": lambda tree: rule_shipped(tree, 1.5),
+    "shipped: decisive gap ×2, else q.20": rule_shipped,
 }
 
 

@@ -109,6 +109,8 @@ def overview_count(
     vectors: np.ndarray,
     sizes: np.ndarray,
     largest_share: Callable[[int], float] | None = None,
+    decisive_gap: float = DECISIVE_GAP,
+    quantile: float = PAIR_QUANTILE,
 ) -> int:
     """Group count of the overview, in :data:`OVERVIEW_RANGE` (issue 22, part 5).
 
@@ -124,6 +126,8 @@ def overview_count(
     With ``largest_share`` (the share of the documents in the largest group at a count), counts
     whose largest group holds more than :data:`MAX_OVERVIEW_SHARE` are passed over while
     another count is left (the nearest one is taken): no word can tell such a group apart.
+    ``decisive_gap`` and ``quantile`` are the rule's two settings (``bench/overview.py`` scores
+    others; ``decisive_gap=inf`` is the distance cut alone).
     """
     from scipy.cluster.hierarchy import fcluster
 
@@ -140,9 +144,9 @@ def overview_count(
     gaps = sorted(
         ((heights[n_topics - n] - heights[n_topics - n - 1], -n) for n in counts), reverse=True
     )
-    if len(gaps) == 1 or gaps[0][0] >= DECISIVE_GAP * gaps[1][0]:
+    if len(gaps) == 1 or gaps[0][0] >= decisive_gap * gaps[1][0]:
         return -gaps[0][1]
-    threshold = document_pair_distance(vectors, sizes, PAIR_QUANTILE)
+    threshold = document_pair_distance(vectors, sizes, quantile)
     count = len(np.unique(fcluster(tree, t=threshold, criterion="distance")))
     return min(counts, key=lambda n: (abs(n - count), n))
 
