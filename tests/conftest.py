@@ -77,13 +77,18 @@ def sample_run(session_dir: Path):  # noqa: ANN201 (RunResult)
 HELD_OUT_PAIRS = DATA / "crosslingual" / "chinaxiv_pairs_heldout_200.jsonl.gz"
 
 
-def held_out_pairs() -> list[dict]:
-    """The 200 held-out ChinaXiv pairs (``id, zh, en, label``), never trained on."""
+def read_jsonl_gz(path: Path) -> list[dict]:
+    """The records of a gzip-compressed JSON Lines file under ``tests/data``."""
     import gzip
     import json
 
-    with gzip.open(HELD_OUT_PAIRS, "rt", encoding="utf-8") as lines:
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
         return [json.loads(line) for line in lines]
+
+
+def held_out_pairs() -> list[dict]:
+    """The 200 held-out ChinaXiv pairs (``id, zh, en, label``), never trained on."""
+    return read_jsonl_gz(HELD_OUT_PAIRS)
 
 
 def write_documents(path: Path, records: list[dict]) -> Path:

@@ -3,7 +3,6 @@ vectors of translation pairs, and a centred run whose assigner centres new docum
 
 from __future__ import annotations
 
-import gzip
 import json
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import DATA, make_config, write_documents
+from tests.conftest import DATA, make_config, read_jsonl_gz, write_documents
 from topics.config import EmbeddingSection
 from topics.embed.base import make_embedder
 from topics.embed.centring import CENTRED, centre, choose_centring, language_means
@@ -20,8 +19,7 @@ PAIRS_40 = DATA / "crosslingual" / "chinaxiv_pairs_40.jsonl.gz"
 
 
 def forty_pairs() -> list[dict]:
-    with gzip.open(PAIRS_40, "rt", encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines]
+    return read_jsonl_gz(PAIRS_40)
 
 
 def test_each_language_loses_its_own_mean_and_rows_stay_unit_length() -> None:
