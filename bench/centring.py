@@ -42,6 +42,7 @@ from crosslingual import (  # noqa: E402
     write_pair_corpus,
 )
 
+from data import source_id  # noqa: E402
 from topics.config import load_config  # noqa: E402
 from topics.corpus import load_corpus  # noqa: E402
 from topics.crosslingual import retrieval_recall_at_1  # noqa: E402
@@ -115,7 +116,7 @@ def mix_entry(result, labels: dict[str, str]) -> dict:
     from sklearn.metrics import normalized_mutual_info_score
 
     assignments = np.asarray(result.topics.assignments)
-    truth = [labels[i.rsplit("#", 1)[0] if i not in labels else i] for i in result.corpus.ids]
+    truth = [labels[source_id(i, labels)] for i in result.corpus.ids]
     langs = np.asarray(result.corpus.langs)
     mixed = 0
     for topic in set(assignments.tolist()) - {-1}:

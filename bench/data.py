@@ -70,6 +70,12 @@ def read_rows(path: Path) -> list[str]:
         return [line if line.endswith("\n") else line + "\n" for line in stream if line.strip()]
 
 
+def source_id(document_id: str, rows: dict) -> str:
+    """The bench row of a run's document: the loader suffixes a repeated id with ``#2``, ``#3``…"""
+    document_id = str(document_id)
+    return document_id if document_id in rows else document_id.rsplit("#", 1)[0]
+
+
 def write_subset(corpus: BenchCorpus, size: int | None, out: Path) -> Path:
     """Write ``size`` randomly chosen rows (file order kept; ``None`` = all) and return the path.
 

@@ -39,7 +39,7 @@ from sklearn.metrics import normalized_mutual_info_score
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from data import BENCH_DATA, bench_config  # noqa: E402
+from data import BENCH_DATA, bench_config, source_id  # noqa: E402
 from topics.layers import (  # noqa: E402
     DECISIVE_GAP,
     MAX_OVERVIEW_SHARE,
@@ -289,12 +289,6 @@ def overview_nmi(tree: Tree, count: int, kept: dict, truth: np.ndarray) -> float
     groups = dict(zip(kept["topic_ids"].tolist(), tree.cut(count).tolist(), strict=True))
     per_document = np.array([groups.get(t, 0) for t in kept["document_topics"].tolist()])
     return float(normalized_mutual_info_score(truth, per_document))
-
-
-def source_id(document_id: str, rows: dict) -> str:
-    """The bench row of a document: the loader suffixes a repeated id with ``#2``, ``#3``…"""
-    document_id = str(document_id)
-    return document_id if document_id in rows else document_id.rsplit("#", 1)[0]
 
 
 def score_rules(work: Path) -> dict:
