@@ -128,6 +128,8 @@ def measure(size: int, engine: str, work: Path, seed: int) -> dict:
         f"run.name=n{size}-{engine}",
         "--set",
         f"engine.kind={engine}",
+        "--set",
+        "corpus.fields.label=label",  # the source group: NMI says whether quality holds with N
         *common,
     )
     manifest = json.loads((Path(run_dir) / "manifest.json").read_text("utf-8"))
@@ -137,6 +139,7 @@ def measure(size: int, engine: str, work: Path, seed: int) -> dict:
         "documents": manifest["counts"]["documents"],
         "fitted": manifest["counts"]["fitted"],
         "topics": manifest["counts"]["topics"],
+        "nmi_all": round(manifest["metrics"]["nmi_all"], 4),
         "wall_s": round(wall, 1),
         "timings": manifest["timings"],
         "peak_rss_mb": manifest["peak_rss_mb"],
@@ -165,22 +168,42 @@ def markdown(report: dict) -> str:
         "start included). Peak RSS: the run's own process; in brackets, sampled over the "
         "process tree (Dask workers included).",
         "",
-        "| documents | fitted | topics | "
+        "| documents | fitted | topics | NMI | "
         + " | ".join(stages)
         + " | total s | peak RSS MB (process tree) | index.html MB | assign/ MB | assign 1k s |",
-        "|" + "---:|" * (len(stages) + 8),
+        "|" + "---:|" * (len(stages) + 9),
     ]
     for row in report["rows"]:
         timings = row["timings"]
         lines.append(
             f"| {row['documents']:,} {row.get('engine', 'local')} | {row['fitted']:,} | "
-            f"{row['topics']} | "
+            f"{row['topics']} | {row.get('nmi_all', '–')} | "
             + " | ".join(f"{timings.get(stage, 0):.1f}" for stage in stages)
             + f" | {timings['total']:.1f} | {row['peak_rss_mb']:.0f} "
             f"({row.get('tree_peak_mb', row['peak_rss_mb']):.0f}) | {row['index_html_mb']} | "
             f"{row['assign_folder_mb']} | {row['assign_1000_s']} |"
         )
+    lines += ["", *ratio_lines(report["rows"])]
     return "\n".join(lines) + "\n"
+
+
+def ratio_lines(rows: list[dict]) -> list[str]:
+    """Issue 23's targets: the largest run against the 100k run of the same engine."""
+    out = []
+    for engine in sorted({row.get("engine", "local") for row in rows}):
+        by_size = {round(r["documents"], -5): r for r in rows if r.get("engine", "local") == engine}
+        small, large = by_size.get(100_000), by_size.get(1_000_000)
+        if not (small and large and "nmi_all" in small and "nmi_all" in large):
+            continue
+        wall = large["timings"]["total"] / small["timings"]["total"]
+        out += [
+            f"1M / 100k ({engine}): wall clock {wall:.2f}× "
+            "(target ≤ 2.0×), peak RSS "
+            f"{large['peak_rss_mb'] / small['peak_rss_mb']:.2f}× (target ≤ 1.2×), NMI "
+            f"{large['nmi_all'] - small['nmi_all']:+.3f} (target ≥ −.03); topics "
+            f"{small['topics']} → {large['topics']}.",
+        ]
+    return out
 
 
 def plot(report: dict, path: Path) -> bool:

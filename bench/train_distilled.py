@@ -65,7 +65,7 @@ from distill_data import (  # noqa: E402
 
 from topics.cache import VectorStore, embed_with_store  # noqa: E402
 from topics.crosslingual import retrieval_recall_at_1  # noqa: E402
-from topics.embed.distilled import DEFAULT_ARTIFACT, DistilledEmbedder  # noqa: E402
+from topics.embed.distilled import SHIPPED_TABLES, DistilledEmbedder  # noqa: E402
 from topics.embed.static import (  # noqa: E402
     SPECIAL_PIECES,
     StaticEmbedder,
@@ -475,8 +475,12 @@ def main() -> None:
         artifact = args.artifact
         if artifact is None:
             label = args.teacher.replace("+", "_") + ("_paired" if args.paired else "")
+            # the two fits that ship in the package write over their tables
+            shipped = {"use": "distilled-v1", "e5_paired": "distilled-v2"}
             artifact = (
-                DEFAULT_ARTIFACT if label == "use" else (DEFAULT_CACHE / f"distilled-{label}.npz")
+                SHIPPED_TABLES[shipped[label]]
+                if label in shipped
+                else DEFAULT_CACHE / f"distilled-{label}.npz"
             )
         record = run_fit(
             args.cache_dir, artifact.resolve(), args.teacher, args.language_dims, args.paired

@@ -178,8 +178,9 @@ class EmbeddingSection(Section):
     path: str | None = Field(
         None,
         description="precomputed: a .npy file (rows in corpus order) or a .parquet file; "
-        "distilled: another piece table (.npz written by bench/train_distilled.py; default the "
-        "one shipped in the package).",
+        "distilled: another piece table, 'distilled-v1' (the USE-fitted table shipped before "
+        "issue 22) or an .npz written by bench/train_distilled.py; default the e5-fitted "
+        "'distilled-v2' shipped in the package.",
     )
     column: str = Field(
         "embedding", description="precomputed Parquet: the list column holding the vectors."

@@ -1,4 +1,4 @@
-"""A static piece table trained to reproduce full-USE vectors (issue 11), numpy only.
+"""A static piece table trained to reproduce a teacher's vectors (issue 11: USE; issue 22: e5).
 
 `static` embeds every SentencePiece piece alone through USE and SIF-pools the rows: nothing in
 it says that a Chinese sentence and its English translation mean the same thing. This backend
@@ -6,8 +6,10 @@ keeps the same bag-of-pieces form but its rows were *fitted* (tokenlearn-style d
 ridge regression of SIF-weighted piece averages onto the USE vectors of ~9,400 training
 abstracts (CSL, OHSUMED, arXiv and both sides of ChinaXiv translation pairs), shrunk towards
 the `static` table so that pieces seldom or never seen in training keep their USE meaning.
-USE puts translations together, so the fitted rows do too. See ``bench/train_distilled.py``
-(how it was trained, on what) and ``bench/results/fast_embedder.md`` (what it reaches).
+USE puts translations together, so the fitted rows do too. The default table since issue 22
+(``distilled-v2``) was fitted the same way to centred multilingual-e5-small vectors, both sides
+of a training pair to their mean; ``distilled-v1`` (USE) stays selectable. See
+``bench/train_distilled.py`` (how it was trained, on what) and ``bench/results/fast_embedder.md`` (what it reaches).
 
 A document vector is ``Σ c·w·v / Σ c·w + b``, L2-normalised, where ``c`` counts a piece in
 the document, ``w`` is its SIF weight and ``v`` its fitted row; pieces outside the shipped
@@ -39,7 +41,13 @@ from topics.errors import InputError
 from topics.registry import embedders
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-DEFAULT_ARTIFACT = DATA_DIR / "distilled-v1.npz"
+# v2 (issue 22) is fitted to multilingual-e5-small, both sides of a translation pair pulled to
+# their mean e5 vector; v1 (issue 11) to full USE. Both ship, so a user can keep v1's vectors.
+SHIPPED_TABLES = {
+    "distilled-v1": DATA_DIR / "distilled-v1.npz",
+    "distilled-v2": DATA_DIR / "distilled-v2.npz",
+}
+DEFAULT_ARTIFACT = SHIPPED_TABLES["distilled-v2"]
 ARTIFACT_KEYS = ("pieces", "rows", "scales", "weights", "bias", "info")
 
 
@@ -162,10 +170,13 @@ class DistilledEmbedder:
 def make_distilled(section: EmbeddingSection, cache_dir: Path | None) -> DistilledEmbedder:
     """Factory for ``embedding.backend: distilled`` (needs no cache: the table ships).
 
-    ``embedding.path`` names another table (a different fingerprint, so nothing cached under
-    the shipped one is reused)."""
+    ``embedding.path`` names another table: a shipped one by name (``distilled-v1``, the
+    USE-fitted table of releases before issue 22) or a file (a different fingerprint, so
+    nothing cached under the shipped one is reused)."""
     if not section.path:
         return DistilledEmbedder(batch_size=section.batch_size)
+    if section.path in SHIPPED_TABLES:
+        return DistilledEmbedder(SHIPPED_TABLES[section.path], batch_size=section.batch_size)
     artifact = Path(section.path)
     if not artifact.is_file():
         raise InputError(f"embedding.path: distilled table '{artifact}' does not exist.")
