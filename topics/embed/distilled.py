@@ -9,7 +9,8 @@ the `static` table so that pieces seldom or never seen in training keep their US
 USE puts translations together, so the fitted rows do too. The default table since issue 22
 (``distilled-v2``) was fitted the same way to centred multilingual-e5-small vectors, both sides
 of a training pair to their mean; ``distilled-v1`` (USE) stays selectable. See
-``bench/train_distilled.py`` (how it was trained, on what) and ``bench/results/fast_embedder.md`` (what it reaches).
+``bench/train_distilled.py`` (how it was trained, on what) and
+``bench/results/fast_embedder.md`` (what it reaches).
 
 A document vector is ``Σ c·w·v / Σ c·w + b``, L2-normalised, where ``c`` counts a piece in
 the document, ``w`` is its SIF weight and ``v`` its fitted row; pieces outside the shipped
