@@ -350,6 +350,11 @@ def paired_targets(docs: list[Doc], targets: np.ndarray) -> np.ndarray:
     return out
 
 
+def fit_label(teacher: str, paired: bool) -> str:
+    """A fit's name in its record and default artifact (``use``, ``e5_paired``, ``use_e5``…)."""
+    return teacher.replace("+", "_") + ("_paired" if paired else "")
+
+
 def run_fit(
     cache_dir: Path,
     artifact: Path,
@@ -436,7 +441,7 @@ def run_fit(
         },
         "test": {"distilled": dev_scores(student, test), "teacher": teacher_test},
     }
-    label = teacher.name.replace("+", "_") + ("_paired" if paired else "")
+    label = fit_label(teacher.name, paired)
     path = RECORD if label == "use" else RECORD.with_name(f"train_distilled_{label}.json")
     path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return record
@@ -474,7 +479,7 @@ def main() -> None:
     else:
         artifact = args.artifact
         if artifact is None:
-            label = args.teacher.replace("+", "_") + ("_paired" if args.paired else "")
+            label = fit_label(args.teacher, args.paired)
             # the two fits that ship in the package write over their tables
             shipped = {"use": "distilled-v1", "e5_paired": "distilled-v2"}
             artifact = (

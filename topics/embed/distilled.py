@@ -167,6 +167,12 @@ class DistilledEmbedder:
         return out
 
 
+def shipped_embedder(section: EmbeddingSection) -> DistilledEmbedder:
+    """The default shipped table, for runs whose own vectors cannot embed new text (tfidf,
+    precomputed): their ``embedding.path`` names a vectors file, never a table."""
+    return DistilledEmbedder(batch_size=section.batch_size)
+
+
 @embedders.register("distilled")
 def make_distilled(section: EmbeddingSection, cache_dir: Path | None) -> DistilledEmbedder:
     """Factory for ``embedding.backend: distilled`` (needs no cache: the table ships).
@@ -175,7 +181,7 @@ def make_distilled(section: EmbeddingSection, cache_dir: Path | None) -> Distill
     USE-fitted table of releases before issue 22) or a file (a different fingerprint, so
     nothing cached under the shipped one is reused)."""
     if not section.path:
-        return DistilledEmbedder(batch_size=section.batch_size)
+        return shipped_embedder(section)
     if section.path in SHIPPED_TABLES:
         return DistilledEmbedder(SHIPPED_TABLES[section.path], batch_size=section.batch_size)
     artifact = Path(section.path)

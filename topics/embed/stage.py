@@ -215,9 +215,7 @@ def word_embedder(config: RunConfig, embedder: Any) -> Any:
         return None
     if capable(embedder, "embeds_words"):
         return embedder
-    # Corpus-fitted or file-backed vectors cannot embed new words: use the shipped distilled
-    # table (``embedding.path`` names the vectors file then, not a table).
-    return make_embedder(
-        config.embedding.model_copy(update={"backend": "distilled", "path": None}),
-        cache_root(config),
-    )
+    # Corpus-fitted or file-backed vectors cannot embed new words: use the shipped table.
+    from topics.embed.distilled import shipped_embedder
+
+    return shipped_embedder(config.embedding)

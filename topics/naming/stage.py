@@ -308,7 +308,6 @@ def _embedding(
     (vectors from a file, TF-IDF) the ``distilled`` table, with each topic's mean taken over its
     representative documents.
     """
-    from topics.embed.base import make_embedder
     from topics.registry import capable
 
     def embed_with(model: Any) -> Callable[[list[str]], np.ndarray]:
@@ -321,9 +320,9 @@ def _embedding(
         width = embed(["topic"]).shape[1]
         centroids = {t: _unit(np.asarray(v)[:width]) for t, v in topics.topic_vectors.items()}
         return embed, centroids
-    # The shipped table: ``embedding.path`` names the run's own vectors file, not a table.
-    section = config.embedding.model_copy(update={"backend": "distilled", "path": None})
-    embed = embed_with(make_embedder(section, None))
+    from topics.embed.distilled import shipped_embedder
+
+    embed = embed_with(shipped_embedder(config.embedding))
     index = {doc: i for i, doc in enumerate(corpus.ids)}
     centroids = {}
     for topic, ids in topics.representative_ids.items():
