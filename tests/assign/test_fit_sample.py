@@ -148,3 +148,24 @@ def test_voted_outliers_are_reduced_by_the_configured_strategy(
     # Documents that were not outliers keep their topic (ids are BERTopic's, the same fit).
     unchanged = ~(kept["topic"] == -1).to_numpy()
     assert (reduced["topic"].to_numpy()[unchanged] == kept["topic"].to_numpy()[unchanged]).all()
+
+
+@pytest.mark.parametrize(
+    ("setting", "n_documents", "n_core", "expected"),
+    [
+        ("auto", 400, 150, 3),  # auto(400) = 7, scaled 2.6 → the floor of 3
+        ("auto", 10_622, 2_000, 6),  # CSL's forced core: auto 34 scaled
+        ("auto", 100_000, 50_000, 52),  # auto 105 scaled: above 50,000 / 1,000
+        ("auto", 1_000_000, 50_000, 50),  # scaled 17 would fragment the core: 1/1000 of it
+        (200, 1_000_000, 50_000, 50),  # a given size is floored the same way
+        (400, 200_000, 50_000, 100),  # ... and scaled when above the floor
+    ],
+)
+def test_the_core_size_is_scaled_but_never_below_a_thousandth_of_the_core(
+    setting, n_documents: int, n_core: int, expected: int
+) -> None:
+    from topics.assign.core import core_hdbscan
+    from topics.config import HdbscanSection
+
+    section = HdbscanSection(min_cluster_size=setting)
+    assert core_hdbscan(section, n_documents, n_core).min_cluster_size == expected

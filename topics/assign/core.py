@@ -7,6 +7,7 @@ and map positions from their nearest core documents (:mod:`topics.assign.knn`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,19 +57,34 @@ def core_embeddings(embeddings: Embeddings, core: np.ndarray) -> Embeddings:
     )
 
 
+CORE_RESOLUTION = 1000
+"""A core of ``S`` documents is clustered with ``min_cluster_size`` at least ``S / 1000``."""
+
+
 def core_hdbscan(section: HdbscanSection, n_documents: int, n_core: int) -> HdbscanSection:
-    """The HDBSCAN settings for the core: ``min_cluster_size`` scaled by the sample share.
+    """The HDBSCAN settings for the core: ``min_cluster_size`` scaled by the sample share,
+    but never finer than :data:`CORE_RESOLUTION` topics' worth of the core.
 
     ``min_cluster_size`` (given or ``auto``) counts documents of the whole corpus, so the core
     gets the same share: the sample then finds the topics a fit on everything would find.
     Measured on CSL (10.6k, ``bench/results/fit_sample.md``): a 2,000 core with ``auto``
-    resolved on the sample (15) found 47 topics and NMI .443 against .484 for the full fit;
-    scaled (34 × 2,000 / 10,622 → 6), 98 topics and NMI .464; a 5,000 core, NMI .482.
+    resolved on the sample (15) found 53 topics and NMI .465 against .505 for the full fit;
+    scaled (34 × 2,000 / 10,622 → 6), 115 topics and NMI .478 (OHSUMED: .299 against .313).
+
+    Scaling alone fails on large corpora: ``auto`` grows like ``sqrt(n)``, so the scaled size
+    shrinks like ``S / sqrt(n)`` (17 on the 50k core of a million abstracts) and HDBSCAN splits
+    the core's topics into fragments of a few dozen documents with half the core left as
+    outliers. On ``bench/scale.py``'s generator (``bench/results/core_size.jsonl``, 261 source
+    groups, 50k core) a million documents gave 607 topics and NMI .608 with 17, 201 topics and
+    .640 with 50 (= 50,000 / 1,000), against .648 (202 topics, scaled 52) at 100k: the floor
+    keeps the topic count following the corpus, not its size. Every core whose scaled size is
+    above the floor (cores of corpora up to ~110k documents with ``auto``) is unchanged.
     """
     full = resolve_min_cluster_size(section, n_documents)
     floor = 3 if section.min_cluster_size == "auto" else 2
-    scaled = max(floor, round(full * n_core / n_documents))
-    return section.model_copy(update={"min_cluster_size": scaled})
+    scaled = round(full * n_core / n_documents)
+    size = max(floor, scaled, math.ceil(n_core / CORE_RESOLUTION))
+    return section.model_copy(update={"min_cluster_size": size})
 
 
 def spread(

@@ -266,7 +266,8 @@ class ClusterSection(Section):
         description="Above this many documents, UMAP and HDBSCAN are fitted on a seeded random "
         "sample of this size and every other document takes the topic its nearest sampled "
         "documents vote for (cosine, in embedding space); hdbscan.min_cluster_size counts "
-        "documents of the whole corpus and is scaled to the sample; null = always fit on all.",
+        "documents of the whole corpus and is scaled to the sample (at least 1/1000 of it, so "
+        "a large corpus is not split into fragments); null = always fit on all.",
     )
     neighbors: int = Field(
         15, ge=1, le=200, description="Sampled documents that vote on each assigned document."
