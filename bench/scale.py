@@ -22,7 +22,6 @@ import gzip
 import json
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -31,16 +30,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from synthetic import recombine, sentences  # noqa: E402
+
 ROOT = HERE.parent
 DATA = ROOT.parent / "shared" / "data" / "bench"
-SENTENCE = re.compile(r"(?<=[。！？.!?])\s*")
-
-
-def _sentences(text: str) -> list[str]:
-    return [part.strip() for part in SENTENCE.split(text) if len(part.strip()) > 8]
 
 
 def source_documents() -> list[tuple[str, str, list[str]]]:
@@ -50,36 +45,18 @@ def source_documents() -> list[tuple[str, str, list[str]]]:
         with gzip.open(DATA / f"{name}.jsonl.gz", "rt", encoding="utf-8") as lines:
             for line in lines:
                 row = json.loads(line)
-                out.append((f"{name}:{row.get(label)}", row["lang"], _sentences(row["abstract"])))
+                out.append((f"{name}:{row.get(label)}", row["lang"], sentences(row["abstract"])))
     with gzip.open(DATA / "chinaxiv_pairs.jsonl.gz", "rt", encoding="utf-8") as lines:
         for line in lines:
             row = json.loads(line)
             for lang in ("zh", "en"):
-                out.append((f"pairs:{row.get('label')}:{lang}", lang, _sentences(row[lang])))
+                out.append((f"pairs:{row.get('label')}:{lang}", lang, sentences(row[lang])))
     return [entry for entry in out if entry[2]]
 
 
 def build_corpus(size: int, seed: int, path: Path, prefix: str = "s") -> Path:
-    """Write ``size`` synthetic abstracts (about 60% Chinese) as JSON Lines."""
-    rng = np.random.default_rng(seed)
-    sources = source_documents()
-    groups: dict[str, list[int]] = {}
-    for index, (group, _, _) in enumerate(sources):
-        groups.setdefault(group, []).append(index)
-    langs = np.array([lang for _, lang, _ in sources])
-    zh, en = np.flatnonzero(langs == "zh"), np.flatnonzero(langs == "en")
-    with path.open("w", encoding="utf-8") as out:
-        for number in range(size):
-            pool = zh if rng.random() < 0.6 else en
-            base = int(rng.choice(pool))
-            group, lang, sentences = sources[base]
-            extra = [sources[int(rng.choice(groups[group]))][2] for _ in range(rng.integers(1, 3))]
-            picked = list(sentences) + [s[int(rng.integers(len(s)))] for s in extra]
-            rng.shuffle(picked)
-            joiner = "" if lang == "zh" else " "
-            record = {"id": f"{prefix}{number}", "abstract": joiner.join(picked), "label": group}
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    return path
+    """Write ``size`` synthetic abstracts of every bench corpus (about 60% Chinese)."""
+    return recombine(source_documents(), size, seed, path, prefix)
 
 
 def topics_command(*args: str) -> tuple[float, str, float]:

@@ -14,7 +14,8 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from tests.conftest import ROOT, held_out_pairs, make_config, pair_documents, write_documents
 from topics.config import EngineSection, TopicsSection
-from topics.engine import LocalEngine, RowPartitions, partition_bounds
+from topics.engine import LocalEngine, RowPartitions, partition_bounds, worker_processes
+from topics.errors import InputError
 from topics.pipeline import run_pipeline
 from topics.represent.tokens import _TOKENIZED, build_vocabulary, split_on_spaces
 
@@ -38,17 +39,20 @@ def _run(tmp: Path, corpus: Path, name: str, *overrides: str):  # noqa: ANN202 (
 
 
 @pytest.fixture(scope="module")
-def both_runs(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def engine_runs(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     tmp = tmp_path_factory.mktemp("engines")
     corpus = write_documents(tmp / "pairs.jsonl", pair_documents(held_out_pairs()))
-    local = _run(tmp, corpus, "local")
+    local = _run(tmp, corpus, "local", "engine.processes=1")
     _TOKENIZED.clear()  # the in-memory token cache would spare the Dask run its tokenizing
     dask = _run(tmp, corpus, "dask", "engine.kind=dask", "engine.workers=2")
-    return local, dask
+    _TOKENIZED.clear()
+    forked = _run(tmp, corpus, "forked", "engine.processes=2")
+    return local, dask, forked
 
 
-def test_dask_and_local_runs_agree(both_runs) -> None:
-    local, dask = both_runs
+@pytest.mark.parametrize("other", ["dask", "forked local workers"])
+def test_dask_and_forked_runs_agree_with_one_process(engine_runs, other: str) -> None:
+    local, dask = engine_runs[0], engine_runs[1 if other == "dask" else 2]
     assert local.manifest["counts"] == dask.manifest["counts"]
     assert local.manifest["counts"]["assigned"] == 250 and local.manifest["counts"]["topics"] >= 5
     ours = pd.read_parquet(local.run_dir / "documents.parquet")
@@ -64,8 +68,8 @@ def test_dask_and_local_runs_agree(both_runs) -> None:
     assert local.manifest["metrics"] == dask.manifest["metrics"]
 
 
-def test_the_dask_run_records_its_engine(both_runs) -> None:
-    local, dask = both_runs
+def test_the_dask_run_records_its_engine(engine_runs) -> None:
+    local, dask, _ = engine_runs
     assert local.manifest["settings"]["engine.kind"] == "local"
     assert dask.manifest["settings"]["engine.kind"] == "dask"
 
@@ -121,9 +125,39 @@ def test_partitions_cover_every_row_once() -> None:
     parts = RowPartitions(matrix, rows, partition_bounds(len(rows), 2))
     assert [len(p) for p in parts] == [2, 2, 1]
     np.testing.assert_array_equal(np.vstack(list(parts)), matrix[rows])
-    engine = LocalEngine(EngineSection())
-    sums = engine.map(np.sum, parts, {"axis": 1})
-    assert [s.tolist() for s in sums] == [[57, 1], [13, 29], [37]]
+    for processes in (1, 2):
+        engine = LocalEngine(EngineSection(processes=processes))
+        sums = engine.map(np.sum, parts, {"axis": 1})
+        assert [s.tolist() for s in sums] == [[57, 1], [13, 29], [37]]
+
+
+def _pid_and_offset(partition: list[int], *, offset: int) -> tuple[int, list[int]]:
+    import os
+
+    if partition == [13]:
+        raise InputError("partition 13 is bad")
+    return os.getpid(), [value + offset for value in partition]
+
+
+def test_forked_workers_share_the_work_and_keep_its_order() -> None:
+    import os
+
+    engine = LocalEngine(EngineSection(processes=2))
+    parts = [[i, i + 1] for i in range(0, 40, 2)]
+    results = engine.map(_pid_and_offset, parts, {"offset": 100})
+    assert [values for _, values in results] == [[i + 100, i + 101] for i in range(0, 40, 2)]
+    workers = {pid for pid, _ in results}
+    assert os.getpid() not in workers and len(workers) == 2
+    with pytest.raises(InputError, match="partition 13 is bad"):
+        engine.map(_pid_and_offset, [[1], [13], [5]], {"offset": 0})
+    assert engine.map(_pid_and_offset, [[7]], {"offset": 1})[0][0] == os.getpid()  # one: here
+
+
+def test_auto_processes_are_the_cpus_this_process_may_use() -> None:
+    import os
+
+    assert worker_processes(EngineSection()) == len(os.sched_getaffinity(0))
+    assert worker_processes(EngineSection(processes=3)) == 3
 
 
 @pytest.mark.parametrize("min_df", [1, 2, 3, 50])

@@ -3,10 +3,11 @@
 The stages that grow with the corpus — embedding, tokenizing, term counting and the
 nearest-neighbour assignment — split their rows into partitions and hand them to
 :meth:`Engine.map` as a top-level function plus the values every partition shares. ``local``
-calls the function in a loop; ``dask`` runs one task per partition on a
-``distributed.LocalCluster`` started for the run (or the cluster at ``engine.address``), with the
-shared values scattered to the workers once. Partitions are the same in both engines and every
-task is a pure function of its partition, so the two give the same run (tested).
+calls the function in a loop, or in ``engine.processes`` forked workers; ``dask`` runs one task
+per partition on a ``distributed.LocalCluster`` started for the run (or the cluster at
+``engine.address``), with the shared values scattered to the workers once. Partitions are the
+same in both engines and every task is a pure function of its partition, so the two give the
+same run (tested).
 
 UMAP and HDBSCAN fit the core (``cluster.fit_sample`` documents at most) in this process in both
 engines: they are neither partitionable nor large. The ``local`` engine never imports dask.
@@ -74,13 +75,22 @@ class RowPartitions(Sequence):
 
 @engines.register("local")
 class LocalEngine:
-    """Every partition in this process, one after the other (no dask import)."""
+    """Every partition on this machine without dask: in this process, or in forked workers.
 
-    parallelism = 1
+    With ``engine.processes`` above 1 (``auto``: the CPUs this process may use) a map over two
+    partitions or more forks that many workers for its length (:func:`fork_map`); otherwise
+    the partitions run one after the other here. Tasks see this process's memory either way,
+    so stages may hand them closures over live objects.
+    """
+
     in_process = True
 
     def __init__(self, section: EngineSection) -> None:
         self.section = section
+
+    @property
+    def parallelism(self) -> int:
+        return worker_processes(self.section)
 
     def map(
         self,
@@ -88,11 +98,65 @@ class LocalEngine:
         partitions: Sequence[Any],
         shared: dict[str, Any] | None = None,
     ) -> list[ResultT]:
-        """``[function(partition, **shared) for partition in partitions]``."""
+        """``[function(partition, **shared) for partition in partitions]``, in order."""
+        processes = min(self.parallelism, len(partitions))
+        if processes > 1:
+            return fork_map(function, partitions, shared or {}, processes)
         return [function(partition, **(shared or {})) for partition in partitions]
 
     def close(self) -> None:
-        """Nothing to release."""
+        """Nothing to release (each map's workers end with it)."""
+
+
+def worker_processes(section: EngineSection) -> int:
+    """``engine.processes`` resolved: ``auto`` = the CPUs this process may run on; 1 where
+    this platform cannot fork."""
+    import multiprocessing
+    import os
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    if section.processes != "auto":
+        return int(section.processes)
+    affinity = getattr(os, "sched_getaffinity", None)
+    return max(1, len(affinity(0)) if affinity is not None else os.cpu_count() or 1)
+
+
+#: The map in progress: forked workers find it here, in the memory they inherited.
+_FORKED_TASK: tuple[Callable[..., Any], Sequence[Any], dict[str, Any]] | None = None
+
+
+def _forked_task(position: int) -> Any:
+    from threadpoolctl import threadpool_limits
+
+    function, partitions, shared = _FORKED_TASK  # type: ignore[misc]
+    # One BLAS/OpenMP thread per worker: the workers are the parallelism.
+    with threadpool_limits(1):
+        return function(partitions[position], **shared)
+
+
+def fork_map(
+    function: Callable[..., ResultT],
+    partitions: Sequence[Any],
+    shared: dict[str, Any],
+    processes: int,
+) -> list[ResultT]:
+    """``function(partition, **shared)`` for every partition in ``processes`` forked workers.
+
+    Nothing but partition numbers and results is pickled: the workers are forked after the
+    map is set up, so they inherit the function, the shared values (an index over the core, an
+    embedder) and the partitions (which copy their rows only inside the worker). Results come
+    back in partition order; a task's error is raised here.
+    """
+    import multiprocessing
+
+    global _FORKED_TASK
+    _FORKED_TASK = (function, partitions, shared)
+    try:
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            return pool.map(_forked_task, range(len(partitions)), chunksize=1)
+    finally:
+        _FORKED_TASK = None
 
 
 @engines.register("dask")

@@ -291,6 +291,12 @@ class EngineSection(Section):
     workers: int = Field(
         2, ge=1, le=512, description="Worker processes of the LocalCluster (ignored with address)."
     )
+    processes: int_or(1, "auto") = Field(
+        "auto",
+        description="local: processes forked for the partitioned work when a stage has two "
+        "partitions or more (auto = the CPUs this process may use; 1 = all in this process); "
+        "results are the same either way.",
+    )
     partition_size: int = Field(
         5_000,
         ge=100,

@@ -271,6 +271,7 @@ def read_jsonl(path: Path, fields: FieldsSection) -> Iterator[RawRecord]:
     InputError
         On a line that is not JSON, not an object, or lacks the text field.
     """
+    stem = file_stem(path)
     with open_text(path) as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -294,7 +295,7 @@ def read_jsonl(path: Path, fields: FieldsSection) -> Iterator[RawRecord]:
                     f"found keys: {_key_list(values)}.{did_you_mean(fields.text, values)} "
                     "Set corpus.fields.text to the right key."
                 )
-            yield _record(values, fields, where, f"{file_stem(path)}:{number}")
+            yield _record(values, fields, where, f"{stem}:{number}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -397,7 +398,7 @@ def read_parquet(path: Path, fields: FieldsSection) -> Iterator[RawRecord]:
         for name in dict.fromkeys([fields.id, fields.title, fields.text, fields.date, fields.label])
         if name in columns
     ]
-    row = 0
+    row, stem = 0, file_stem(path)
     groups = parquet.num_row_groups
     for group in range(groups):
         first_row = row + 1
@@ -419,4 +420,4 @@ def read_parquet(path: Path, fields: FieldsSection) -> Iterator[RawRecord]:
             for index in range(batch.num_rows):
                 row += 1
                 values = {name: data[name][index] for name in wanted}
-                yield _record(values, fields, f"{path}:{row}", f"{file_stem(path)}:{row}")
+                yield _record(values, fields, f"{path}:{row}", f"{stem}:{row}")
