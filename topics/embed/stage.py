@@ -141,27 +141,11 @@ def cached_vectors(
             return engine.map(embed_partition, partitions, shared)
 
         wave = engine.parallelism
-    elif engine.parallelism > 1 and capable(embedder, "embeds_words"):
-        # Forked local workers (:func:`topics.engine.fork_map`) inherit ``embed_rows`` and the
-        # embedder; a wave gives each of them WAVE_BATCHES batches, so a fork is amortised.
-        def embed_many(batches: list[list[int]]) -> list[np.ndarray]:
-            return engine.map(_embed_batch, batches, {"embed": embed_rows})
-
-        wave = engine.parallelism * WAVE_BATCHES
     batch = len(corpus) if corpus_fitted else section.batch_size
     vectors, computed = embed_with_store(
         corpus.text_hashes, embed_rows, store, batch, progress.advance, embed_many, wave, allocate
     )
     return vectors, fingerprint, computed
-
-
-#: Batches per forked worker in one wave of the local engine (64 × 256 documents ≈ 1 s).
-WAVE_BATCHES = 64
-
-
-def _embed_batch(rows: list[int], *, embed: Callable[[list[int]], np.ndarray]) -> np.ndarray:
-    """One batch's vectors (a local engine task)."""
-    return embed(rows)
 
 
 _WORKER_EMBEDDERS: dict[tuple[str, str | None], Any] = {}
