@@ -24,9 +24,16 @@ def text_hash(text: str) -> str:
     return text_digest(text).hex()
 
 
+def _jsonable(value: object) -> object:
+    """Packed sequences (a corpus's hashes or sources) digest as the lists they stand for."""
+    from collections.abc import Sequence
+
+    return list(value) if isinstance(value, Sequence) else str(value)
+
+
 def digest(*parts: object) -> str:
     """Stable short digest of JSON-able parts (order matters)."""
-    payload = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
+    payload = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=_jsonable)
     return hashlib.blake2b(payload.encode("utf-8"), digest_size=12).hexdigest()
 
 

@@ -56,21 +56,21 @@ class Corpus:
     texts: Sequence[str]
     titles: list[str | None]
     langs: list[Lang]
-    sources: list[str]
+    sources: Sequence[str]
     dates: list[str | None] | None = None
     labels: list[str | None] | None = None
     documents_read: int = 0
     duplicates_dropped: int = 0
     duplicate_of: list[str | None] | None = None
     translation_duplicates: int = 0
-    positions: list[int] | None = None
+    positions: Sequence[int] | np.ndarray | None = None
     cut: str | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
 
     @cached_property
-    def text_hashes(self) -> list[str]:
+    def text_hashes(self) -> Sequence[str]:
         """Hash of each text: the cache key of its vectors and tokens (computed once)."""
         from topics.hashing import text_hash
 
@@ -79,34 +79,38 @@ class Corpus:
     def subset(self, keep: np.ndarray | list[int]) -> Corpus:
         """Return the documents at positions ``keep`` (counters are carried over)."""
         idx = [int(i) for i in keep]
-        positions = self.reading_positions
 
-        def pick(values: list[Any] | None) -> list[Any] | None:
-            return None if values is None else [values[i] for i in idx]
+        def pick(values: Sequence[Any] | None) -> Any:
+            if values is None:
+                return None
+            take = getattr(values, "take", None)  # packed columns subset themselves
+            return take(idx) if take is not None else [values[i] for i in idx]
 
         subset = Corpus(
             ids=[self.ids[i] for i in idx],
             texts=take_texts(self.texts, idx),
             titles=[self.titles[i] for i in idx],
             langs=[self.langs[i] for i in idx],
-            sources=[self.sources[i] for i in idx],
+            sources=pick(self.sources),
             dates=pick(self.dates),
             labels=pick(self.labels),
             documents_read=self.documents_read,
             duplicates_dropped=self.duplicates_dropped,
             duplicate_of=pick(self.duplicate_of),
             translation_duplicates=self.translation_duplicates,
-            positions=[positions[i] for i in idx],
+            positions=self.reading_positions[np.asarray(idx, dtype=np.int64)],
             cut=self.cut,
         )
         if "text_hashes" in self.__dict__:  # already hashed: carry the hashes over
-            subset.__dict__["text_hashes"] = [self.text_hashes[i] for i in idx]
+            subset.__dict__["text_hashes"] = pick(self.text_hashes)
         return subset
 
     @property
-    def reading_positions(self) -> list[int]:
-        """Each document's place in reading order (``0..n-1`` when none was recorded)."""
-        return list(range(len(self))) if self.positions is None else list(self.positions)
+    def reading_positions(self) -> np.ndarray:
+        """Each document's place in reading order, int64 (``0..n-1`` when none was recorded)."""
+        if self.positions is None:
+            return np.arange(len(self), dtype=np.int64)
+        return np.asarray(self.positions, dtype=np.int64)
 
     def canonical(self) -> Corpus:
         """The same documents sorted by text hash, whatever order they were read in.
@@ -117,6 +121,9 @@ class Corpus:
         are taken as unique too, so the texts themselves are not read to break ties.
         """
         hashes = self.text_hashes
+        argsort = getattr(hashes, "argsort", None)
+        if argsort is not None:  # packed hashes sort as bytes, in the same order
+            return self.subset(argsort())
         order = sorted(range(len(self)), key=hashes.__getitem__)
         return self.subset(order)
 

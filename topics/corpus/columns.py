@@ -125,11 +125,112 @@ class Records:
         self.labels.append(label)
         return len(self.rows) - 1
 
-    def hexdigests(self, indices: Sequence[int]) -> list[str]:
-        """The text hashes of ``indices`` as hex strings (:func:`topics.hashing.text_hash`)."""
-        digests = self.digests
-        return [digests[16 * index : 16 * index + 16].hex() for index in indices]
+    def digests_of(self, indices: Sequence[int]) -> HexDigests:
+        """The text hashes of ``indices`` (:func:`topics.hashing.text_hash`, packed)."""
+        digests = np.frombuffer(self.digests, dtype=np.uint8).reshape(-1, 16)
+        return HexDigests(digests[np.asarray(indices, dtype=np.int64)])
 
     def column(self, name: str) -> np.ndarray:
         """A numeric column as an array (a view of the column's memory)."""
         return np.frombuffer(getattr(self, name), dtype=np.int32 if name == "files" else np.int64)
+
+
+def _equal_sequences(packed: Sequence[str], other: object) -> bool:
+    """A packed column equals any sequence of the same strings (a list in tests, say)."""
+    if isinstance(other, Sequence) and not isinstance(other, str | bytes):
+        return len(other) == len(packed) and all(a == b for a, b in zip(packed, other, strict=True))
+    return NotImplemented
+
+
+class StringArray(Sequence[str]):
+    """A read-only sequence of strings kept back to back in one buffer (``"path:line"`` of a
+    million documents: 40 MB instead of 92 MB as a list of str). ``take`` subsets without a
+    Python object per entry."""
+
+    def __init__(self, data: bytes, ends: np.ndarray) -> None:
+        self._data, self._ends = data, np.asarray(ends, dtype=np.int64)
+
+    @classmethod
+    def of(cls, values: Sequence[str]) -> StringArray:
+        """Pack ``values``."""
+        encoded = [value.encode("utf-8", "surrogatepass") for value in values]
+        ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
+        return cls(b"".join(encoded), ends)
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def _one(self, index: int) -> str:
+        start = int(self._ends[index - 1]) if index > 0 else 0
+        return self._data[start : int(self._ends[index])].decode("utf-8", "surrogatepass")
+
+    def __getitem__(self, index):  # type: ignore[override]  # noqa: ANN001, ANN204
+        if isinstance(index, slice):
+            return [self._one(i) for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._one(index)
+
+    def __iter__(self):  # noqa: ANN204
+        return (self._one(index) for index in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        return _equal_sequences(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def take(self, positions: Sequence[int] | np.ndarray) -> StringArray:
+        """The entries at ``positions``, packed."""
+        return StringArray.of([self._one(int(index)) for index in positions])
+
+    def __repr__(self) -> str:
+        return f"StringArray({len(self)} strings)"
+
+
+class HexDigests(Sequence[str]):
+    """Text hashes as a read-only sequence of hex strings over 16 bytes per document.
+
+    A million hashes as str objects take 85 MB for the whole run; here 16 MB, each hex string
+    made when asked. Sorting by the bytes (:meth:`argsort`) orders them as their hex strings.
+    """
+
+    def __init__(self, digests: np.ndarray) -> None:
+        self._digests = np.ascontiguousarray(digests, dtype=np.uint8).reshape(-1, 16)
+
+    @classmethod
+    def from_hex(cls, values: Sequence[str]) -> HexDigests:
+        """Pack hex hashes (32 characters each)."""
+        data = bytes.fromhex("".join(values))
+        return cls(np.frombuffer(data, dtype=np.uint8))
+
+    def __len__(self) -> int:
+        return self._digests.shape[0]
+
+    def __getitem__(self, index):  # type: ignore[override]  # noqa: ANN001, ANN204
+        if isinstance(index, slice):
+            return [row.tobytes().hex() for row in self._digests[index]]
+        return self._digests[index].tobytes().hex()
+
+    def __iter__(self):  # noqa: ANN204
+        return (row.tobytes().hex() for row in self._digests)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, HexDigests):
+            return np.array_equal(self._digests, other._digests)
+        return _equal_sequences(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def take(self, positions: Sequence[int] | np.ndarray) -> HexDigests:
+        """The hashes at ``positions``."""
+        return HexDigests(self._digests[np.asarray(positions, dtype=np.int64)])
+
+    def argsort(self) -> np.ndarray:
+        """Positions that sort the hashes (as bytes, which is as hex strings; stable)."""
+        words = self._digests.view(">u8")  # two big-endian 64-bit words per hash
+        return np.lexsort((words[:, 1], words[:, 0]))
+
+    def __repr__(self) -> str:
+        return f"HexDigests({len(self)} hashes)"
