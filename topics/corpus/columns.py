@@ -45,6 +45,16 @@ class PackedStrings:
         """The entries at ``indices``, as a list."""
         return [self.get(index) for index in indices]
 
+    def packed(self, indices: Sequence[int]) -> StringArray:
+        """The entries at ``indices`` (none of them ``None``) as a :class:`StringArray`, copied
+        buffer to buffer: no Python string is made."""
+        data, ends = bytearray(), np.empty(len(indices), dtype=np.int64)
+        view, own_ends = memoryview(self._data), self._ends
+        for position, index in enumerate(indices):
+            data += view[own_ends[index - 1] if index > 0 else 0 : own_ends[index]]
+            ends[position] = len(data)
+        return StringArray(bytes(data), ends)
+
 
 class Codes:
     """Values from a small set (languages, labels, dates) as one int per entry."""

@@ -32,7 +32,7 @@ import numpy as np
 
 from topics.config import CorpusSection
 from topics.corpus.clean import cut_text, normalise_optional, normalise_text
-from topics.corpus.columns import Records, StringArray
+from topics.corpus.columns import Records
 from topics.corpus.language import detect_language
 from topics.corpus.readers import RawRecord, format_for_path, format_suffixes
 from topics.corpus.texts import TextFile
@@ -325,7 +325,7 @@ class _Reading:
             else store.texts(rows),
             titles=records.titles.take(chosen),
             langs=records.langs.take(chosen),  # type: ignore[arg-type]
-            sources=StringArray.of(records.sources.take(chosen)),  # type: ignore[arg-type]
+            sources=records.sources.packed(chosen),
             dates=dates if any(value is not None for value in dates) else None,
             labels=labels if any(value is not None for value in labels) else None,
             documents_read=self.read,
