@@ -44,7 +44,7 @@ from topics.embed.stage import (
     translation_vectors,
     word_embedder,
 )
-from topics.engine import Engine, open_engine
+from topics.engine import Engine, open_engine, worker_processes
 from topics.evaluate.stability import refit_labels, stability_of, topic_stability
 from topics.hashing import array_digest, digest
 from topics.layers import build_layers, fixed_overview_warning, layers_table
@@ -264,7 +264,9 @@ def _load(config: RunConfig, clock: StageClock) -> Corpus:
     from topics.corpus import load_corpus
 
     with clock.stage("load") as note:
-        corpus = load_corpus(config.corpus, spill=scratch_folder(config)).canonical()
+        corpus = load_corpus(
+            config.corpus, scratch_folder(config), worker_processes(config.engine)
+        ).canonical()
         note["text"] = f"{len(corpus)} documents ({corpus.duplicates_dropped} duplicates dropped)"
     check_dates(corpus.dates, corpus.sources, config.trends.bad_dates)  # before any long work
     return corpus

@@ -251,3 +251,50 @@ def test_readers_are_registered_by_format_name() -> None:
     assert {"seed", "jsonl", "csv", "parquet"} <= set(readers.names())
     assert readers.get("jsonl") is corpus_readers.read_jsonl
     assert readers.get("seed") is corpus_readers.read_seed
+
+
+def test_worker_processes_load_the_same_corpus(tmp_path: Path, monkeypatch) -> None:
+    """Cleaning, hashing and tagging in forked workers (chunks of 40 here) changes nothing:
+    counts, cuts, which duplicate copy is kept, languages, ids, sources."""
+    import topics.corpus.load as load
+
+    monkeypatch.setattr(load, "CLEAN_CHUNK", 40)
+    samples = [json.loads(line)["text"] for line in (DATA / "language_samples.jsonl").open()]
+    rows = []
+    for number in range(700):
+        kind = number % 7
+        text = {
+            0: TEXT.format(number),
+            1: samples[number % len(samples)] + f" ({number // 50})",  # repeats: duplicates
+            2: "",
+            3: "short",
+            4: ("深度学习模型。" * 80) + str(number),  # cut at max_chars
+            5: f"  Spaces\u3000and\u202e controls\x1f {number}  ",
+            6: TEXT.format(number % 30),  # duplicates of kind 0
+        }[kind]
+        rows.append({"id": f"r{number % 90}", "abstract": text, "label": f"g{kind}"})
+    _jsonl(tmp_path / "b.jsonl", rows[:400])
+    _jsonl(tmp_path / "a.jsonl", rows[350:])
+    # b is read first, but a's name sorts first: its copies of the overlap replace b's.
+    section = _section(
+        tmp_path / "b.jsonl",
+        tmp_path / "a.jsonl",
+        min_chars=10,
+        max_chars=300,
+        fields={"label": "label"},
+    )
+    pools: list[bool] = []
+    close = load._Reading.close
+    monkeypatch.setattr(
+        load._Reading, "close", lambda self: (pools.append(bool(self.pool)), close(self))
+    )
+    one, forked = load_corpus(section, processes=1), load_corpus(section, processes=2)
+    assert pools == [False, True]  # the second load did use worker processes
+    assert (one.documents_read, one.duplicates_dropped) == (750, forked.duplicates_dropped)
+    assert forked.documents_read == 750 and one.duplicates_dropped > 100
+    assert one.cut == forked.cut and one.cut is not None
+    for field in ("ids", "texts", "titles", "langs", "sources", "labels", "text_hashes"):
+        assert list(getattr(one, field)) == list(getattr(forked, field)), field
+    assert {"zh", "en"} <= set(one.langs)
+    overlap = one.texts.index(TEXT.format(357))  # in both files: a's line 8 is kept
+    assert one.sources[overlap] == f"{tmp_path / 'a.jsonl'}:8"

@@ -24,9 +24,10 @@ from __future__ import annotations
 import glob
 import logging
 from array import array
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -166,7 +167,7 @@ def _file_key(path: Path) -> tuple[str, str]:
     return (path.name, str(path.resolve()))
 
 
-def load_corpus(section: CorpusSection, spill: Path | None = None) -> Corpus:
+def load_corpus(section: CorpusSection, spill: Path | None = None, processes: int = 1) -> Corpus:
     """Read, clean, de-duplicate and language-tag the documents named by a ``corpus`` section.
 
     Parameters
@@ -177,6 +178,10 @@ def load_corpus(section: CorpusSection, spill: Path | None = None) -> Corpus:
         A folder for the texts: they are written there as they are read and the corpus reads
         them back on demand (:mod:`topics.corpus.texts`), so a million abstracts are not a
         million strings in memory. ``None`` keeps them in a list.
+    processes:
+        Worker processes that clean, hash and language-tag the texts while this process reads
+        (``engine.processes``; only without ``corpus.limit``, past the first
+        :data:`CLEAN_CHUNK` records). The corpus is the same for any number.
 
     Returns
     -------
@@ -190,19 +195,48 @@ def load_corpus(section: CorpusSection, spill: Path | None = None) -> Corpus:
         For a path that matches nothing, an unreadable or malformed file (the message names
         ``file:line``), or when no document is left.
     """
-    reading = _Reading(section, spill)
-    for path, corpus_format in expand_paths(section.paths, section.format):
-        raw_records = readers.get(corpus_format)(path, section.fields)
-        try:
-            full = reading.read_file(path, raw_records)
-        finally:
-            # Stopping at the limit must close the file now, not when the generator is collected.
-            close = getattr(raw_records, "close", None)
-            if close is not None:
-                close()
-        if full:
-            break
+    # Reading ahead would read past the limit (and could fail on a line never needed).
+    reading = _Reading(section, spill, processes if section.limit is None else 1)
+    try:
+        for path, corpus_format in expand_paths(section.paths, section.format):
+            raw_records = readers.get(corpus_format)(path, section.fields)
+            try:
+                full = reading.read_file(path, raw_records)
+            finally:
+                # Stopping at the limit must close the file now, not when it is collected.
+                close = getattr(raw_records, "close", None)
+                if close is not None:
+                    close()
+            if full:
+                break
+    finally:
+        reading.close()
     return reading.corpus()
+
+
+#: Records cleaned per task of the loader's worker processes.
+CLEAN_CHUNK = 2_000
+
+#: What :func:`prepare_texts` gives for each text: the cleaned length before any cut, the text
+#: kept (cut to ``corpus.max_chars``), its digest and language (``None`` when it is dropped).
+Prepared = tuple[int, str, bytes | None, str | None]
+
+
+def prepare_texts(texts: list[str], *, min_chars: int, max_chars: int | None) -> list[Prepared]:
+    """Clean, cut, hash and tag each text (a pure function: the loader's worker task)."""
+    from topics.hashing import text_digest
+
+    prepared: list[Prepared] = []
+    for raw in texts:
+        text = normalise_text(raw)
+        length = len(text)
+        if not text or length < min_chars:
+            prepared.append((length, "", None, None))
+            continue
+        if max_chars is not None and length > max_chars:
+            text = cut_text(text, max_chars)
+        prepared.append((length, text, text_digest(text), detect_language(text)))
+    return prepared
 
 
 class _Reading:
@@ -212,8 +246,10 @@ class _Reading:
     cache key of its vectors and tokens): no text is kept in memory to compare against.
     """
 
-    def __init__(self, section: CorpusSection, spill: Path | None) -> None:
+    def __init__(self, section: CorpusSection, spill: Path | None, processes: int = 1) -> None:
         self.section = section
+        self.processes = processes
+        self.pool: Any = None
         self.records = Records()
         # Which record each distinct text keeps (a slot per text, in order of first sight).
         self.kept = array("q")
@@ -227,37 +263,71 @@ class _Reading:
         """Take the records of one file; whether ``corpus.limit`` was reached."""
         file, file_key = len(self.file_keys), _file_key(path)
         self.file_keys.append(file_key)
-        for ordinal, record in enumerate(raw_records, start=1):
+        section = self.section
+        for ordinal, record, (length, text, text_digest, lang) in self._prepared(raw_records):
             self.read += 1
-            text = self._clean(record)
-            if text is not None:
-                self._take(record, text, file, file_key, ordinal)
-                limit = self.section.limit
-                if limit is not None and len(self.kept) >= limit:
+            if length == 0:
+                self.empty += 1
+            elif length < section.min_chars:
+                self.too_short += 1
+            else:
+                if section.max_chars is not None and length > section.max_chars:
+                    self.cut.add(length, record.source)
+                self._take(record, text, text_digest, lang, file, file_key, ordinal)  # type: ignore[arg-type]
+                if section.limit is not None and len(self.kept) >= section.limit:
                     return True
         return False
 
-    def _clean(self, record: RawRecord) -> str | None:
-        """The record's cleaned text (cut to ``corpus.max_chars``), ``None`` when dropped."""
-        text = normalise_text(record.text)
-        if not text:
-            self.empty += 1
-            return None
-        if len(text) < self.section.min_chars:
-            self.too_short += 1
-            return None
-        if self.section.max_chars is not None and len(text) > self.section.max_chars:
-            self.cut.add(len(text), record.source)
-            text = cut_text(text, self.section.max_chars)
-        return text
+    def _prepared(
+        self, raw_records: Iterable[RawRecord]
+    ) -> Iterator[tuple[int, RawRecord, Prepared]]:
+        """Each record with its :func:`prepare_texts` result, in order; chunks after the first
+        go to the worker processes while this one reads on."""
+        pending: deque[tuple[list[tuple[int, RawRecord]], Any]] = deque()
+        chunk: list[tuple[int, RawRecord]] = []
+        for numbered in enumerate(raw_records, start=1):
+            chunk.append(numbered)
+            if len(chunk) == CLEAN_CHUNK:
+                pending.append((chunk, self._submit(chunk)))
+                chunk = []
+                while len(pending) > 2 * self.processes or (pending and _done(pending[0][1])):
+                    yield from _with_results(*pending.popleft())
+        if chunk:
+            pending.append((chunk, self._submit(chunk)))
+        while pending:
+            yield from _with_results(*pending.popleft())
+
+    def _submit(self, chunk: list[tuple[int, RawRecord]]) -> Any:
+        """Start preparing a chunk: a pool task once a first chunk was done here, else now."""
+        section = self.section
+        texts = [record.text for _, record in chunk]
+        options = {"min_chars": section.min_chars, "max_chars": section.max_chars}
+        if self.pool is None and self.processes > 1 and self.read >= CLEAN_CHUNK:
+            import multiprocessing
+
+            self.pool = multiprocessing.get_context("fork").Pool(self.processes)
+        if self.pool is None:
+            return prepare_texts(texts, **options)
+        return self.pool.apply_async(prepare_texts, (texts,), options)
+
+    def close(self) -> None:
+        """Stop the worker processes, if any were started."""
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
 
     def _take(
-        self, record: RawRecord, text: str, file: int, file_key: tuple[str, str], ordinal: int
+        self,
+        record: RawRecord,
+        text: str,
+        digest: bytes,
+        lang: str,
+        file: int,
+        file_key: tuple[str, str],
+        ordinal: int,
     ) -> None:
-        from topics.hashing import text_digest
-
         records = self.records
-        digest = text_digest(text)
         slot = self.slot_of_digest.get(digest)
         if slot is not None:
             self.duplicates += 1
@@ -268,10 +338,10 @@ class _Reading:
             ):
                 return
             # The duplicate sorts first: it becomes the copy kept, sharing the text's stored
-            # row and language.
-            row, lang = records.rows[first], records.langs.get(first)
+            # row.
+            row = records.rows[first]
         else:
-            row, lang = _store(self.store, text), detect_language(text)
+            row = _store(self.store, text)
         index = records.add(
             file=file,
             ordinal=ordinal,
@@ -349,6 +419,19 @@ class _Reading:
         for index, unique in zip(by_key, unique_ids(raw_ids), strict=True):  # type: ignore[arg-type]
             ids[index] = unique
         return ids
+
+
+def _done(result: Any) -> bool:
+    """Whether a chunk's preparation is finished (a list made here, or a pool task)."""
+    return isinstance(result, list) or result.ready()
+
+
+def _with_results(
+    chunk: list[tuple[int, RawRecord]], result: Any
+) -> Iterator[tuple[int, RawRecord, Prepared]]:
+    prepared = result if isinstance(result, list) else result.get()
+    for (ordinal, record), entry in zip(chunk, prepared, strict=True):
+        yield ordinal, record, entry
 
 
 class Cut:
