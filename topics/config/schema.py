@@ -279,7 +279,7 @@ class EngineSection(Section):
         "local",
         json_schema_extra={"registry": "engines"},
         description="Where embedding, tokenizing, term counting and assignment run: local (this "
-        "process) or dask (partitions as tasks on a Dask cluster; needs the 'dask' extra). UMAP "
+        "process and the workers it forks, see engine.processes) or dask (partitions as tasks on a Dask cluster; needs the 'dask' extra). UMAP "
         "and HDBSCAN fit the core in this process either way.",
     )
     address: str | None = Field(
@@ -294,8 +294,8 @@ class EngineSection(Section):
     processes: int_or(1, "auto") = Field(
         "auto",
         description="local: processes forked for the partitioned work when a stage has two "
-        "partitions or more (auto = the CPUs this process may use; 1 = all in this process); "
-        "results are the same either way.",
+        "partitions or more, and to clean texts while the loader reads (auto = the CPUs this "
+        "process may use; 1 = all in this process); results are the same either way.",
     )
     partition_size: int = Field(
         5_000,

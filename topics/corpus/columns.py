@@ -48,12 +48,23 @@ class PackedStrings:
     def packed(self, indices: Sequence[int]) -> StringArray:
         """The entries at ``indices`` (none of them ``None``) as a :class:`StringArray`, copied
         buffer to buffer: no Python string is made."""
-        data, ends = bytearray(), np.empty(len(indices), dtype=np.int64)
-        view, own_ends = memoryview(self._data), self._ends
-        for position, index in enumerate(indices):
-            data += view[own_ends[index - 1] if index > 0 else 0 : own_ends[index]]
-            ends[position] = len(data)
-        return StringArray(bytes(data), ends)
+        return _gather(memoryview(self._data), self._ends, indices)
+
+
+def _gather(
+    data: memoryview, ends: Sequence[int] | np.ndarray, indices: Sequence[int] | np.ndarray
+) -> StringArray:
+    """The entries at ``indices`` of strings packed in ``data`` (entry ``i`` ends at
+    ``ends[i]``), packed anew."""
+    starts = np.concatenate([[0], np.asarray(ends, dtype=np.int64)[:-1]]) if len(ends) else ends
+    chosen = np.asarray(indices, dtype=np.int64)
+    lengths = np.asarray(ends, dtype=np.int64)[chosen] - np.asarray(starts)[chosen]
+    out = bytearray(int(lengths.sum()))
+    position = 0
+    for start, length in zip(np.asarray(starts)[chosen].tolist(), lengths.tolist(), strict=True):
+        out[position : position + length] = data[start : start + length]
+        position += length
+    return StringArray(bytes(out), np.cumsum(lengths))
 
 
 class Codes:
@@ -192,8 +203,8 @@ class StringArray(Sequence[str]):
     __hash__ = None  # type: ignore[assignment]
 
     def take(self, positions: Sequence[int] | np.ndarray) -> StringArray:
-        """The entries at ``positions``, packed."""
-        return StringArray.of([self._one(int(index)) for index in positions])
+        """The entries at ``positions``, copied buffer to buffer (no Python string is made)."""
+        return _gather(memoryview(self._data), self._ends, positions)
 
     def __repr__(self) -> str:
         return f"StringArray({len(self)} strings)"
