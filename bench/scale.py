@@ -7,7 +7,9 @@ and the ChinaXiv pairs, English from OHSUMED, arXiv and the pairs; about 60% Chi
 size runs ``topics run configs/fast.yaml`` in a fresh process with an empty cache, once per
 engine (``local``; ``dask`` = a 2-worker ``LocalCluster`` on the same 2 cores), then
 ``topics assign`` of 1,000 new abstracts into that run. Peak memory is sampled every 0.2 s
-over the whole process tree (Dask workers included) besides the run's own ``peak_rss_mb``.
+over the whole process tree (Dask workers and forked local workers included; proportional set
+size, so pages a fork shares with its parent count once) besides the run's own
+``peak_rss_mb``.
 
 Usage: ``python bench/scale.py [--sizes 1000,10000,100000] [--engines local,dask]``
 Writes ``bench/results/scale.{json,md}`` and, with matplotlib (``--extra bench``),
@@ -78,13 +80,22 @@ def topics_command(*args: str) -> tuple[float, str, float]:
 
 
 def _tree_rss_mb(process) -> float:  # noqa: ANN001 (psutil.Process)
+    """Memory of the process tree: the sum of proportional set sizes where the platform has
+    them (forked workers share their parent's pages: summed RSS would count those twice)."""
     import psutil
 
     try:
         members = [process, *process.children(recursive=True)]
-        return sum(member.memory_info().rss for member in members) / 2**20
+        return sum(_proportional(member) for member in members) / 2**20
     except psutil.Error:  # a member exited between listing and reading
         return 0.0
+
+
+def _proportional(member) -> int:  # noqa: ANN001 (psutil.Process)
+    try:
+        return member.memory_full_info().pss
+    except (AttributeError, NotImplementedError):  # no PSS here (not Linux)
+        return member.memory_info().rss
 
 
 def measure(size: int, engine: str, work: Path, seed: int) -> dict:
@@ -143,7 +154,7 @@ def markdown(report: dict) -> str:
         f"{report['date']} · {report['machine']} · `fast` preset, cold cache, one process per "
         "run; `assign 1k` = `topics assign` of 1,000 new abstracts into that run (process "
         "start included). Peak RSS: the run's own process; in brackets, sampled over the "
-        "process tree (Dask workers included).",
+        "process tree (Dask and forked workers included, proportional set size).",
         "",
         "| documents | fitted | topics | NMI | "
         + " | ".join(stages)
@@ -200,10 +211,16 @@ def plot(report: dict, path: Path) -> bool:
         )
         sizes = [r["documents"] for r in rows]
         time_axis.plot(sizes, [r["timings"]["total"] for r in rows], "o-", label=engine)
+        line = memory_axis.plot(sizes, [r["peak_rss_mb"] for r in rows], "o-", label=engine)
         memory_axis.plot(
-            sizes, [r.get("tree_peak_mb", r["peak_rss_mb"]) for r in rows], "o-", label=engine
+            sizes,
+            [r.get("tree_peak_mb", r["peak_rss_mb"]) for r in rows],
+            "--",
+            color=line[0].get_color(),
+            label=f"{engine}, process tree",
         )
-    for axis, title in ((time_axis, "seconds, end to end"), (memory_axis, "peak RSS MB (tree)")):
+    titles = ((time_axis, "seconds, end to end"), (memory_axis, "peak MB: run's process, tree"))
+    for axis, title in titles:
         axis.set_xscale("log"), axis.set_yscale("log")
         axis.set_xlabel("abstracts"), axis.set_title(title), axis.grid(True, which="both", lw=0.3)
         axis.legend()
