@@ -205,6 +205,23 @@ def test_limit_keeps_the_first_documents_after_dedup(tmp_path: Path) -> None:
     assert corpus.duplicates_dropped == 2  # reading stopped at the third kept document
 
 
+@pytest.mark.parametrize("processes", [1, 2])
+def test_reading_stops_at_the_limit_before_a_bad_line(
+    tmp_path: Path, processes: int, monkeypatch
+) -> None:
+    import topics.corpus.load as load
+
+    monkeypatch.setattr(load, "CLEAN_CHUNK", 2)  # the pool starts after the first two records
+    lines = [json.dumps({"abstract": TEXT.format(n)}) for n in range(5)] + ["{not json"]
+    (tmp_path / "l.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
+
+    corpus = load_corpus(_section(tmp_path / "l.jsonl", limit=5), processes=processes)
+
+    assert len(corpus) == 5 and corpus.documents_read == 5
+    with pytest.raises(InputError, match="l.jsonl:6: not valid JSON"):
+        load_corpus(_section(tmp_path / "l.jsonl"), processes=processes)
+
+
 def test_hostile_fixture_survives_loading() -> None:
     corpus = load_corpus(_section(DATA / "hostile.jsonl"))
 

@@ -279,8 +279,9 @@ class EngineSection(Section):
         "local",
         json_schema_extra={"registry": "engines"},
         description="Where embedding, tokenizing, term counting and assignment run: local (this "
-        "process and the workers it forks, see engine.processes) or dask (partitions as tasks on a Dask cluster; needs the 'dask' extra). UMAP "
-        "and HDBSCAN fit the core in this process either way.",
+        "process and the workers it forks, see engine.processes) or dask (partitions as tasks "
+        "on a Dask cluster; needs the 'dask' extra). UMAP and HDBSCAN fit the core in this "
+        "process either way.",
     )
     address: str | None = Field(
         None,

@@ -283,6 +283,11 @@ class _Reading:
     ) -> Iterator[tuple[int, RawRecord, Prepared]]:
         """Each record with its :func:`prepare_texts` result, in order; chunks after the first
         go to the worker processes while this one reads on."""
+        if self.processes <= 1:  # one record at a time: reading stops right at corpus.limit
+            options = {"min_chars": self.section.min_chars, "max_chars": self.section.max_chars}
+            for ordinal, record in enumerate(raw_records, start=1):
+                yield ordinal, record, prepare_texts([record.text], **options)[0]
+            return
         pending: deque[tuple[list[tuple[int, RawRecord]], Any]] = deque()
         chunk: list[tuple[int, RawRecord]] = []
         for numbered in enumerate(raw_records, start=1):
