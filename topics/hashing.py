@@ -28,7 +28,9 @@ def _jsonable(value: object) -> object:
     """Packed sequences (a corpus's hashes or sources) digest as the lists they stand for."""
     from collections.abc import Sequence
 
-    return list(value) if isinstance(value, Sequence) else str(value)
+    if isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
+        return list(value)
+    return str(value)  # bytes too, as before: keys of existing caches stay valid
 
 
 def digest(*parts: object) -> str:

@@ -30,6 +30,8 @@ def test_hex_digests_are_the_text_hashes_and_sort_like_them() -> None:
     # Cache keys digest the hashes: packed or listed, the key is the same.
     assert digest("embed", packed) == digest("embed", hashes)
     assert digest("embed", packed.take([1, 0])) != digest("embed", hashes)
+    # Bytes keep their old rendering (str), so the core's UMAP cache keys did not move.
+    assert digest("core", b"\x00\x01") == digest("core", str(b"\x00\x01"))
 
 
 def test_hex_digests_order_bytes_that_differ_late_or_by_zeros() -> None:
