@@ -56,15 +56,16 @@ def _gather(
 ) -> StringArray:
     """The entries at ``indices`` of strings packed in ``data`` (entry ``i`` ends at
     ``ends[i]``), packed anew."""
-    starts = np.concatenate([[0], np.asarray(ends, dtype=np.int64)[:-1]]) if len(ends) else ends
+    ends = np.asarray(ends, dtype=np.int64)
     chosen = np.asarray(indices, dtype=np.int64)
-    lengths = np.asarray(ends, dtype=np.int64)[chosen] - np.asarray(starts)[chosen]
-    out = bytearray(int(lengths.sum()))
+    stops = ends[chosen]
+    starts = np.where(chosen > 0, ends[chosen - 1], 0)
+    out = bytearray(int((stops - starts).sum()))
     position = 0
-    for start, length in zip(np.asarray(starts)[chosen].tolist(), lengths.tolist(), strict=True):
-        out[position : position + length] = data[start : start + length]
-        position += length
-    return StringArray(bytes(out), np.cumsum(lengths))
+    for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
+        out[position : position + stop - start] = data[start:stop]
+        position += stop - start
+    return StringArray(bytes(out), np.cumsum(stops - starts))
 
 
 class Codes:
@@ -170,13 +171,6 @@ class StringArray(Sequence[str]):
 
     def __init__(self, data: bytes, ends: np.ndarray) -> None:
         self._data, self._ends = data, np.asarray(ends, dtype=np.int64)
-
-    @classmethod
-    def of(cls, values: Sequence[str]) -> StringArray:
-        """Pack ``values``."""
-        encoded = [value.encode("utf-8", "surrogatepass") for value in values]
-        ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
-        return cls(b"".join(encoded), ends)
 
     def __len__(self) -> int:
         return len(self._ends)

@@ -250,6 +250,8 @@ class _Reading:
         self.section = section
         self.processes = processes
         self.pool: Any = None
+        # What prepare_texts needs of the section (a worker task gets only these).
+        self.options = {"min_chars": section.min_chars, "max_chars": section.max_chars}
         self.records = Records()
         # Which record each distinct text keeps (a slot per text, in order of first sight).
         self.kept = array("q")
@@ -284,9 +286,8 @@ class _Reading:
         """Each record with its :func:`prepare_texts` result, in order; chunks after the first
         go to the worker processes while this one reads on."""
         if self.processes <= 1:  # one record at a time: reading stops right at corpus.limit
-            options = {"min_chars": self.section.min_chars, "max_chars": self.section.max_chars}
             for ordinal, record in enumerate(raw_records, start=1):
-                yield ordinal, record, prepare_texts([record.text], **options)[0]
+                yield ordinal, record, prepare_texts([record.text], **self.options)[0]
             return
         pending: deque[tuple[list[tuple[int, RawRecord]], Any]] = deque()
         chunk: list[tuple[int, RawRecord]] = []
@@ -304,16 +305,15 @@ class _Reading:
 
     def _submit(self, chunk: list[tuple[int, RawRecord]]) -> Any:
         """Start preparing a chunk: a pool task once a first chunk was done here, else now."""
-        section = self.section
         texts = [record.text for _, record in chunk]
-        options = {"min_chars": section.min_chars, "max_chars": section.max_chars}
-        if self.pool is None and self.processes > 1 and self.read >= CLEAN_CHUNK:
+        # Chunks are submitted only with processes > 1; the first one is prepared here.
+        if self.pool is None and self.read >= CLEAN_CHUNK:
             import multiprocessing
 
             self.pool = multiprocessing.get_context("fork").Pool(self.processes)
         if self.pool is None:
-            return prepare_texts(texts, **options)
-        return self.pool.apply_async(prepare_texts, (texts,), options)
+            return prepare_texts(texts, **self.options)
+        return self.pool.apply_async(prepare_texts, (texts,), self.options)
 
     def close(self) -> None:
         """Stop the worker processes, if any were started."""
